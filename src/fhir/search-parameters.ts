@@ -1,0 +1,92 @@
+// Search parameters are data (profiles/Bundle-search-parameters.json): each names a FHIRPath expression that the
+// indexer evaluates on write. Adding a parameter means adding an entry there, not code.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fhirpath from 'fhirpath';
+import r4 from 'fhirpath/fhir-context/r4/index.js';
+import type { Bundle, SearchParameter } from 'fhir/r4.js';
+import type { IndexRow } from '../storage/store.js';
+
+export type SpType = 'token' | 'string' | 'date' | 'reference';
+
+export interface IndexedParam {
+  code: string;
+  type: SpType;
+  definition: SearchParameter;
+  evaluate: (resource: unknown) => unknown[];
+}
+
+export type SearchParameterRegistry = Map<string, Map<string, IndexedParam>>;
+
+export function loadSearchParameters(profilesDir: string): SearchParameterRegistry {
+  const bundle = JSON.parse(readFileSync(join(profilesDir, 'Bundle-search-parameters.json'), 'utf8')) as Bundle;
+  const reg: SearchParameterRegistry = new Map();
+  for (const e of bundle.entry ?? []) {
+    const sp = e.resource as SearchParameter;
+    const compiled = fhirpath.compile(sp.expression!, r4);
+    for (const base of sp.base) {
+      if (!reg.has(base)) reg.set(base, new Map());
+      reg.get(base)!.set(sp.code, { code: sp.code, type: sp.type as SpType, definition: sp, evaluate: (r) => compiled(r as never) as unknown[] });
+    }
+  }
+  return reg;
+}
+
+/** A FHIR date/dateTime/instant → [low, high] in local time as written (offset dropped). */
+export function dateRange(v: string): { low: string; high: string } | undefined {
+  const m = /^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?)?)?/.exec(v);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s] = m;
+  if (h !== undefined) {
+    const t = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}`;
+    return { low: t, high: s === undefined ? `${y}-${mo}-${d}T${h}:${mi}:59` : t };
+  }
+  if (d !== undefined) return { low: `${y}-${mo}-${d}T00:00:00`, high: `${y}-${mo}-${d}T23:59:59` };
+  if (mo !== undefined) {
+    const last = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
+    return { low: `${y}-${mo}-01T00:00:00`, high: `${y}-${mo}-${String(last).padStart(2, '0')}T23:59:59` };
+  }
+  return { low: `${y}-01-01T00:00:00`, high: `${y}-12-31T23:59:59` };
+}
+
+function rowsFor(p: IndexedParam, v: unknown): IndexRow[] {
+  if (v === null || v === undefined) return [];
+  if (typeof v !== 'object') {
+    const s = String(v);
+    if (p.type === 'date') {
+      const r = dateRange(s);
+      return r ? [{ param: p.code, value: r.low, high: r.high }] : [];
+    }
+    return [{ param: p.code, value: s }];
+  }
+  const o = v as Record<string, unknown>;
+  switch (p.type) {
+    case 'token':
+      if ('coding' in o) return (o.coding as unknown[]).flatMap((c) => rowsFor(p, c));
+      if ('value' in o && typeof o.value === 'string') return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.value }];
+      if ('code' in o && typeof o.code === 'string') return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.code }];
+      return [];
+    case 'reference':
+      return typeof o.reference === 'string' ? [{ param: p.code, value: o.reference }] : [];
+    case 'string':
+      return ['text', 'family', 'given', 'name']
+        .flatMap((k) => (Array.isArray(o[k]) ? (o[k] as unknown[]) : [o[k]]))
+        .filter((x): x is string => typeof x === 'string')
+        .map((value) => ({ param: p.code, value }));
+    case 'date': {
+      const period = o as { start?: string; end?: string };
+      const lo = period.start ? dateRange(period.start) : undefined;
+      const hi = period.end ? dateRange(period.end) : undefined;
+      return lo || hi ? [{ param: p.code, value: lo?.low ?? '0000', high: hi?.high ?? '9999' }] : [];
+    }
+  }
+}
+
+/** Index rows for one resource, from every search parameter of its type. */
+export function indexResource(reg: SearchParameterRegistry, resource: { resourceType: string }): IndexRow[] {
+  const params = reg.get(resource.resourceType);
+  if (!params) return [];
+  const rows: IndexRow[] = [];
+  for (const p of params.values()) for (const v of p.evaluate(resource)) rows.push(...rowsFor(p, v));
+  return rows;
+}

@@ -1,0 +1,24 @@
+// The two directions of a care form, as used by the REST handlers and the CLI alike.
+import type { QuestionnaireResponse } from 'fhir/r4.js';
+import { issue, OperationOutcomeError, throwIfErrors, type Issue } from '../fhir/outcome.js';
+import { assembleDocument, type FormDocument } from './assemble-document.js';
+import type { FormDefinition } from './form-definition.js';
+import { itemsToPayload } from './items.js';
+import { isObject, type JsonObject } from './paths.js';
+import { validatePayload } from './payload-validator.js';
+
+/** Care-form payload → FHIR document. Throws one OperationOutcomeError listing every problem. */
+export function formToFhir(def: FormDefinition, payload: unknown, opts: { now: string }): FormDocument {
+  if (!isObject(payload)) throw new OperationOutcomeError(400, [issue('structure', `a ${def.mapping.title} payload must be a JSON object`)]);
+  throwIfErrors(validatePayload(def, payload));
+  return assembleDocument(def, payload, opts);
+}
+
+/** QuestionnaireResponse (already validated against the Questionnaire) → care-form payload. */
+export function questionnaireResponseToForm(def: FormDefinition, qr: QuestionnaireResponse): JsonObject {
+  const issues: Issue[] = [];
+  const payload: JsonObject = {};
+  itemsToPayload({ def, issues }, def.questionnaire.item, qr.item, payload, 'QuestionnaireResponse');
+  throwIfErrors(issues);
+  return payload;
+}

@@ -1,0 +1,28 @@
+// Everything a request handler needs, passed in (smart-forms style): no handler reaches for globals, so tests
+// and the CLI build a context the same way the server does.
+import type { AccessPolicy } from './access/policy.js';
+import type { Clock } from './fhir/clock.js';
+import type { Issue } from './fhir/outcome.js';
+import type { SearchParameterRegistry } from './fhir/search-parameters.js';
+import type { FormRegistry } from './forms/registry.js';
+import type { Store } from './storage/store.js';
+
+export interface FhirValidatorLike {
+  validate(resource: unknown, opts?: { profile?: string }): Issue[];
+  validateQuestionnaireResponse(qr: unknown): Issue[];
+}
+
+export interface DocumentEvents {
+  /** Called after a document has been committed (metrics). */
+  stored?(form: string): void;
+}
+
+export interface GatewayContext {
+  store: Store;
+  forms: FormRegistry;
+  validator: FhirValidatorLike;
+  searchParams: SearchParameterRegistry;
+  policy: AccessPolicy;
+  clock: Clock;
+  events?: DocumentEvents;
+}

@@ -1,0 +1,72 @@
+// Search clauses and read scopes → SQL, shared by the SQLite and PostgreSQL stores. Values are always bound
+// parameters; `ph(n)` renders the placeholder syntax of the dialect.
+import type { ReadScope, SearchClause } from './store.js';
+
+export interface SqlPiece {
+  sql: string;
+  params: unknown[];
+}
+
+type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+function dateCondition(lowCol: string, highCol: string, prefix: Prefix, push: (v: unknown) => string, low: string, high: string): string {
+  switch (prefix) {
+    case 'eq':
+      return `(${lowCol} >= ${push(low)} AND ${highCol} <= ${push(high)})`;
+    case 'ne':
+      return `NOT (${lowCol} >= ${push(low)} AND ${highCol} <= ${push(high)})`;
+    case 'gt':
+      return `(${highCol} > ${push(high)})`;
+    case 'ge':
+      return `(${highCol} >= ${push(low)})`;
+    case 'lt':
+      return `(${lowCol} < ${push(low)})`;
+    case 'le':
+      return `(${lowCol} <= ${push(high)})`;
+  }
+}
+
+export function buildWhere(resourceType: string, clauses: readonly SearchClause[], scope: ReadScope, ph: (n: number) => string): SqlPiece {
+  const params: unknown[] = [];
+  const push = (v: unknown): string => {
+    params.push(v);
+    return ph(params.length);
+  };
+  const parts: string[] = [`r.type = ${push(resourceType)}`];
+
+  // Deny by default: no author and no holding means no rows.
+  const scopeParts = [
+    ...scope.authors.map((a) => `r.author = ${push(a)}`),
+    ...scope.holdings.map((h) => (h.insurerNumber === undefined ? `r.form = ${push(h.form)}` : `(r.form = ${push(h.form)} AND r.insurer_number = ${push(h.insurerNumber)})`)),
+  ];
+  parts.push(scopeParts.length ? `(${scopeParts.join(' OR ')})` : '1 = 0');
+
+  for (const c of clauses) {
+    if (c.kind === 'id') {
+      parts.push(`r.id IN (${c.values.map(push).join(', ')})`);
+      continue;
+    }
+    if (c.kind === 'lastUpdated') {
+      parts.push(`(${c.values.map((v) => dateCondition('r.last_updated_local', 'r.last_updated_local', v.prefix, push, v.low, v.high)).join(' OR ')})`);
+      continue;
+    }
+    const ors: string[] = [];
+    if (c.kind === 'token') {
+      for (const v of c.values) {
+        const conds = [
+          ...(v.system !== undefined ? [v.system === '' ? `s.system IS NULL` : `s.system = ${push(v.system)}`] : []),
+          ...(v.code !== undefined ? [`s.value = ${push(v.code)}`] : []),
+        ];
+        ors.push(conds.length ? `(${conds.join(' AND ')})` : '1 = 1');
+      }
+    } else if (c.kind === 'string') {
+      for (const v of c.values) ors.push(`s.value LIKE ${push(`${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)} ESCAPE '\\'`);
+    } else if (c.kind === 'reference') {
+      for (const v of c.values) ors.push(`s.value = ${push(v)}`);
+    } else {
+      for (const v of c.values) ors.push(dateCondition('s.value', 's.high', v.prefix, push, v.low, v.high));
+    }
+    parts.push(`EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id AND s.param = ${push(c.param)} AND (${ors.join(' OR ')}))`);
+  }
+  return { sql: parts.join(' AND '), params };
+}

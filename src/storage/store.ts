@@ -1,0 +1,75 @@
+// Storage behind one interface. SQLite (embedded, default) implements it; a PostgreSQL implementation for
+// multi-node deployments slots in beside it and must pass the same contract tests (test/storage-contract.ts).
+import type { Resource } from 'fhir/r4.js';
+
+/** Who a stored resource belongs to, so access can be decided (and searched) without parsing it. */
+export interface AccessTag {
+  /** party key (kind:code) of the organisation that submitted it (★) */
+  author: string;
+  /** form name when the resource is part of a care-form document */
+  form?: string;
+  /** 保険者番号 of the insured person, when known */
+  insurerNumber?: string;
+  /** 被保険者番号, when known */
+  insuredNumber?: string;
+}
+
+export interface IndexRow {
+  param: string;
+  system?: string;
+  /** token code, reference, string, or for dates the lower bound (YYYY-MM-DDTHH:MM:SS, local time as written) */
+  value: string;
+  /** upper bound, for dates */
+  high?: string;
+}
+
+export interface StoredRecord {
+  resource: Resource & { id: string; meta: { versionId: string; lastUpdated: string } };
+  access: AccessTag;
+}
+
+/** Deny by default: a record is visible when one of these conditions holds, and with none nothing is. */
+export interface ReadScope {
+  authors: string[];
+  holdings: Array<{ form: string; insurerNumber?: string }>;
+}
+
+export type SearchClause =
+  | { kind: 'token'; param: string; values: Array<{ system?: string; code?: string }> }
+  | { kind: 'string'; param: string; values: string[] }
+  | { kind: 'reference'; param: string; values: string[] }
+  | { kind: 'date'; param: string; values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }> }
+  | { kind: 'id'; values: string[] }
+  | { kind: 'lastUpdated'; values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }> };
+
+export interface SearchQuery {
+  resourceType: string;
+  clauses: SearchClause[];
+  count: number;
+  offset: number;
+  sort: 'lastUpdated' | '-lastUpdated';
+}
+
+export interface WriteRecord {
+  resource: Resource & { id: string };
+  access: AccessTag;
+  index: IndexRow[];
+}
+
+export interface StoreTx {
+  read(type: string, id: string): Promise<StoredRecord | undefined>;
+  /** Ids of resources of `type` carrying identifier system|value (no access scope: used for duplicate checks). */
+  findByIdentifier(type: string, system: string, value: string): Promise<string[]>;
+  /** Create or make a new version; sets meta.versionId/lastUpdated. */
+  put(rec: WriteRecord): Promise<StoredRecord>;
+}
+
+export interface Store extends Omit<StoreTx, 'put'> {
+  readonly kind: string;
+  /** Runs fn atomically: all of its writes commit together or none do. */
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }>;
+  /** Readiness probe. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
