@@ -60,8 +60,8 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
 
   const ctx = { def, payload, refs: urnRefs, issues };
   const resources: Resource[] = aliases.map((alias) => {
-    const r = resolveTemplate(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`) as unknown as Resource;
-    return { resourceType: r.resourceType, id: idOf(alias), ...r };
+    const { resourceType, ...rest } = resolveTemplate(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`) as unknown as Resource;
+    return { resourceType, id: idOf(alias), ...rest } as Resource;
   });
 
   const qrId = idOf('questionnaireResponse');

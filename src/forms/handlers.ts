@@ -1,0 +1,37 @@
+// /forms/{form}: the same documents as care-form payloads, for systems that speak the paper form's fields.
+import type { QuestionnaireResponse } from 'fhir/r4.js';
+import type { Party } from '../access/party.js';
+import { submitDocument } from '../documents/submit-document.js';
+import { deterministicUuid } from '../fhir/ids.js';
+import { notFound } from '../fhir/outcome.js';
+import type { GatewayResponse } from '../fhir/request.js';
+import type { GatewayContext } from '../gateway-context.js';
+import type { FormDefinition } from './form-definition.js';
+import { questionnaireResponseToForm } from './translate.js';
+
+export function formOrThrow(ctx: GatewayContext, name: string): FormDefinition {
+  const def = ctx.forms.get(name);
+  if (!def) throw notFound(`no form named ${name}; known: ${[...ctx.forms.forms.keys()].join(', ')}`);
+  return def;
+}
+
+export async function postForm(ctx: GatewayContext, party: Party, name: string, body: unknown): Promise<GatewayResponse> {
+  const def = formOrThrow(ctx, name);
+  const result = await ctx.store.transaction((tx) => submitDocument(ctx, tx, party, def, body));
+  if (result.created) ctx.events?.stored?.(def.name);
+  return {
+    status: result.created ? 201 : 200,
+    headers: { Location: `/forms/${def.name}/${result.documentReferenceId}` },
+    body: result.doc.documentReference,
+  };
+}
+
+export async function getForm(ctx: GatewayContext, party: Party, name: string, id: string): Promise<GatewayResponse> {
+  const def = formOrThrow(ctx, name);
+  const ref = await ctx.store.read('DocumentReference', id);
+  if (!ref || ref.access.form !== def.name || !ctx.policy.canRead(party, ref.access)) throw notFound(`${def.name}/${id} is not known`);
+  const identifier = (ref.resource as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value ?? '';
+  const qr = await ctx.store.read('QuestionnaireResponse', deterministicUuid(identifier, 'questionnaireResponse'));
+  if (!qr) throw notFound(`${def.name}/${id} has no answers stored`);
+  return { status: 200, body: questionnaireResponseToForm(def, qr.resource as QuestionnaireResponse) };
+}

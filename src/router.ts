@@ -1,0 +1,83 @@
+// The gateway's routes as a table, and the one function that turns a GatewayRequest into a GatewayResponse.
+// Every failure leaves here as an OperationOutcome with its HTTP status; nothing below knows about HTTP servers.
+import type { Party } from './access/party.js';
+import { capabilityStatement } from './fhir/handlers/metadata.js';
+import { createInTx } from './fhir/handlers/create.js';
+import { readResource } from './fhir/handlers/read.js';
+import { searchResources } from './fhir/handlers/search.js';
+import { processBundle } from './fhir/handlers/transaction.js';
+import { normalizeError, notFound, notSupported, toOperationOutcome, unauthorized, type Issue } from './fhir/outcome.js';
+import type { GatewayRequest, GatewayResponse } from './fhir/request.js';
+import { getForm, postForm } from './forms/handlers.js';
+import type { GatewayContext } from './gateway-context.js';
+
+type Handler = (ctx: GatewayContext, req: GatewayRequest, party: Party, params: string[]) => Promise<GatewayResponse>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  /** the route as written in openapi.yaml, for logs and metrics (never the concrete path: it may hold ids) */
+  name: string;
+  handler: Handler;
+}
+
+const TYPE = '([A-Z][A-Za-z]+)';
+const ID = '([A-Za-z0-9\\-.]{1,64})';
+const FORM = '([a-z0-9-]+)';
+
+export const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/fhir\/metadata$/, name: '/fhir/metadata', handler: async (ctx) => ({ status: 200, body: capabilityStatement(ctx, VERSION, ctx.clock()) }) },
+  { method: 'POST', pattern: /^\/fhir\/?$/, name: '/fhir', handler: (ctx, req, party) => processBundle(ctx, party, req.body) },
+  { method: 'GET', pattern: new RegExp(`^/fhir/${TYPE}$`), name: '/fhir/{type}', handler: (ctx, req, party, [type]) => searchResources(ctx, party, type!, req.query, req.fhirBase) },
+  {
+    method: 'POST', pattern: new RegExp(`^/fhir/${TYPE}/_search$`), name: '/fhir/{type}/_search',
+    handler: (ctx, req, party, [type]) => searchResources(ctx, party, type!, { ...req.query, ...((req.body ?? {}) as Record<string, string>) }, req.fhirBase),
+  },
+  {
+    method: 'POST', pattern: new RegExp(`^/fhir/${TYPE}$`), name: '/fhir/{type}',
+    handler: async (ctx, req, party, [type]) => {
+      const out = await ctx.store.transaction((tx) => createInTx(ctx, tx, party, type!, req.body, req.headers['if-none-exist']));
+      return { status: out.status, body: out.resource, headers: { Location: `${req.fhirBase}/${out.location}`, ETag: `W/"${out.resource.meta?.versionId}"` } };
+    },
+  },
+  { method: 'GET', pattern: new RegExp(`^/fhir/${TYPE}/${ID}$`), name: '/fhir/{type}/{id}', handler: (ctx, _req, party, [type, id]) => readResource(ctx, party, type!, id!) },
+  { method: 'POST', pattern: new RegExp(`^/forms/${FORM}$`), name: '/forms/{form}', handler: (ctx, req, party, [form]) => postForm(ctx, party, form!, req.body) },
+  { method: 'GET', pattern: new RegExp(`^/forms/${FORM}/${ID}$`), name: '/forms/{form}/{id}', handler: (ctx, _req, party, [form, id]) => getForm(ctx, party, form!, id!) },
+];
+
+export const VERSION = '0.1.0';
+
+export function matchRoute(method: string, path: string): { route: Route; params: string[] } | { allowed: string[] } | undefined {
+  const allowed: string[] = [];
+  for (const route of ROUTES) {
+    const m = route.pattern.exec(path);
+    if (!m) continue;
+    if (route.method === method) return { route, params: m.slice(1) };
+    allowed.push(route.method);
+  }
+  return allowed.length ? { allowed } : undefined;
+}
+
+export interface HandleOptions {
+  /** Checks the request against openapi.yaml before any handler runs; returns problems (empty = fine). */
+  checkRequest?: (req: GatewayRequest) => Issue[];
+}
+
+/** Route one request. Never throws: every error becomes an OperationOutcome response. */
+export async function handle(ctx: GatewayContext, req: GatewayRequest, opts: HandleOptions = {}): Promise<GatewayResponse & { route: string }> {
+  let routeName = 'unmatched';
+  try {
+    const match = matchRoute(req.method, req.path);
+    if (!match) throw notFound(`no endpoint ${req.method} ${req.path}`);
+    if ('allowed' in match) throw notSupported(`${req.method} is not allowed here; use ${match.allowed.join(', ')}`);
+    routeName = match.route.name;
+    // Deny by default: without a party named by the client certificate nothing is served.
+    if (!req.party) throw unauthorized('the client certificate names no party (subjectAltName urn:kaigo-gateway:party:<kind>:<code>)');
+    const problems = opts.checkRequest?.(req) ?? [];
+    if (problems.length) return { status: 400, body: toOperationOutcome(problems), route: routeName };
+    return { ...(await match.route.handler(ctx, req, req.party, match.params)), route: routeName };
+  } catch (err) {
+    const e = normalizeError(err);
+    return { status: e.status, body: e.outcome, route: routeName, ...(e.status >= 500 ? { error: err } : {}) };
+  }
+}
