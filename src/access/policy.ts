@@ -13,6 +13,8 @@ export interface AccessPolicy {
   /** Throws 403 unless `party` may create resources outside any form (Patient, Practitioner, Organization). */
   assertCanCreateSupporting(party: Party, resourceType: string): void;
   canRead(party: Party, tag: AccessTag): boolean;
+  /** False for a party that no rule names at all: it gets 403 rather than an empty result. */
+  canSearch(party: Party): boolean;
   readScope(party: Party): ReadScope;
 }
 
@@ -46,6 +48,9 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
       return def.mapping.sharing.holders.some(
         (h) => h.party === party.kind && (h.match === undefined || (h.match === 'insurerNumber' && tag.insurerNumber === party.code)),
       );
+    },
+    canSearch(party) {
+      return authorKinds.has(party.kind) || [...forms.values()].some((d) => d.mapping.sharing.holders.some((h) => h.party === party.kind));
     },
     readScope(party) {
       const holdings: ReadScope['holdings'] = [];

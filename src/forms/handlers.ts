@@ -3,7 +3,7 @@ import type { QuestionnaireResponse } from 'fhir/r4.js';
 import type { Party } from '../access/party.js';
 import { submitDocument } from '../documents/submit-document.js';
 import { deterministicUuid } from '../fhir/ids.js';
-import { notFound } from '../fhir/outcome.js';
+import { forbidden, notFound } from '../fhir/outcome.js';
 import type { GatewayResponse } from '../fhir/request.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { FormDefinition } from './form-definition.js';
@@ -29,7 +29,8 @@ export async function postForm(ctx: GatewayContext, party: Party, name: string, 
 export async function getForm(ctx: GatewayContext, party: Party, name: string, id: string): Promise<GatewayResponse> {
   const def = formOrThrow(ctx, name);
   const ref = await ctx.store.read('DocumentReference', id);
-  if (!ref || ref.access.form !== def.name || !ctx.policy.canRead(party, ref.access)) throw notFound(`${def.name}/${id} is not known`);
+  if (!ref || ref.access.form !== def.name) throw notFound(`${def.name}/${id} is not known`);
+  if (!ctx.policy.canRead(party, ref.access)) throw forbidden(`${def.name}/${id} is not shared with ${party.kind} ${party.code}`);
   const identifier = (ref.resource as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value ?? '';
   const qr = await ctx.store.read('QuestionnaireResponse', deterministicUuid(identifier, 'questionnaireResponse'));
   if (!qr) throw notFound(`${def.name}/${id} has no answers stored`);

@@ -1,12 +1,13 @@
 import type { Party } from '../../access/party.js';
 import type { GatewayContext } from '../../gateway-context.js';
-import { notFound } from '../outcome.js';
+import { forbidden, notFound } from '../outcome.js';
 import type { GatewayResponse } from '../request.js';
 
-/** GET /fhir/{type}/{id}. A resource the caller may not see is reported as not found, so ids leak nothing. */
+/** GET /fhir/{type}/{id}. Deny by default: a stored resource the sharing rules do not open to the caller is 403. */
 export async function readResource(ctx: GatewayContext, party: Party, type: string, id: string): Promise<GatewayResponse> {
   const rec = await ctx.store.read(type, id);
-  if (!rec || !ctx.policy.canRead(party, rec.access)) throw notFound(`${type}/${id} is not known`);
+  if (!rec) throw notFound(`${type}/${id} is not known`);
+  if (!ctx.policy.canRead(party, rec.access)) throw forbidden(`${type}/${id} is not shared with ${party.kind} ${party.code}`);
   return {
     status: 200,
     body: rec.resource,

@@ -1,6 +1,7 @@
 import type { Bundle } from 'fhir/r4.js';
 import type { Party } from '../../access/party.js';
 import type { GatewayContext } from '../../gateway-context.js';
+import { forbidden } from '../outcome.js';
 import type { GatewayResponse } from '../request.js';
 import { parseSearch, type QueryParams } from '../search-query.js';
 
@@ -16,6 +17,7 @@ function queryString(query: QueryParams, overrides: Record<string, string>): str
 
 /** GET /fhir/{type}?… — only what the caller may read is searched (the scope is part of the SQL). */
 export async function searchResources(ctx: GatewayContext, party: Party, type: string, query: QueryParams, fhirBase: string): Promise<GatewayResponse> {
+  if (!ctx.policy.canSearch(party)) throw forbidden(`no document is shared with a ${party.kind}`);
   const q = parseSearch(type, query, ctx.searchParams);
   const { total, records } = await ctx.store.search(q, ctx.policy.readScope(party));
   const link = (relation: string, offset: number): { relation: string; url: string } => ({

@@ -1,0 +1,98 @@
+// Test harness: a real gateway on an ephemeral loopback port with its own data dir and development PKI, and
+// undici clients that present a party's client certificate.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Agent, request } from 'undici';
+import type { Party } from '../../src/access/party.js';
+import { configFromEnv } from '../../src/config.js';
+import { startGateway, type RunningGateway } from '../../src/http/server.js';
+import { createLogger } from '../../src/ops/logger.js';
+import { issueClientCertificate } from '../../src/pki/dev-pki.js';
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  text: string;
+}
+
+export interface Client {
+  agent: Agent;
+  get(path: string, headers?: Record<string, string>): Promise<Reply>;
+  post(path: string, body: unknown, headers?: Record<string, string>): Promise<Reply>;
+  postRaw(path: string, body: string, contentType: string): Promise<Reply>;
+}
+
+export interface TestGateway extends RunningGateway {
+  dataDir: string;
+  logLines: string[];
+  client(name: string): Client;
+  stop(): Promise<void>;
+}
+
+export function clientFor(url: string, pkiDir: string, name: string): Client {
+  const agent = new Agent({
+    connect: {
+      ca: readFileSync(join(pkiDir, 'ca.crt')),
+      cert: readFileSync(join(pkiDir, `${name}.crt`)),
+      key: readFileSync(join(pkiDir, `${name}.key`)),
+      servername: 'localhost',
+    },
+  });
+  const send = async (method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> => {
+    const res = await request(`${url}${path}`, { method, dispatcher: agent, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.body.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed, text };
+  };
+  return {
+    agent,
+    get: (path, headers) => send('GET', path, undefined, headers),
+    post: (path, body, headers = {}) => send('POST', path, JSON.stringify(body), { 'content-type': 'application/fhir+json', ...headers }),
+    postRaw: (path, body, contentType) => send('POST', path, body, { 'content-type': contentType }),
+  };
+}
+
+export async function startTestGateway(): Promise<TestGateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kaigo-gw-test-'));
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      logLines.push(String(chunk));
+      cb();
+    },
+  });
+  const gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000 }), {
+    logger: createLogger({ level: 'info', destination: sink }),
+  });
+  const clients: Client[] = [];
+  return {
+    ...gw,
+    dataDir,
+    logLines,
+    client(name: string) {
+      const c = clientFor(gw.url, gw.pkiDir, name);
+      clients.push(c);
+      return c;
+    },
+    async stop() {
+      await gw.shutdown();
+      await Promise.all(clients.map((c) => c.agent.close()));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Another party's certificate, signed by the gateway's development CA. */
+export async function addParty(gw: { pkiDir: string }, fileBase: string, party: Party): Promise<void> {
+  await issueClientCertificate(gw.pkiDir, { ...party, fileBase });
+}
+
+export const sample = (name: string): any => JSON.parse(readFileSync(new URL(`../samples/shujii-ikensho/${name}.json`, import.meta.url), 'utf8'));
