@@ -31,7 +31,9 @@ function toIssue(e: ErrorObject): Issue {
 export function validatePayload(def: FormDefinition, payload: unknown): Issue[] {
   let validate = compiled.get(def);
   if (!validate) {
-    validate = ajv.compile(def.payloadSchema);
+    // Several registries may load the same form (tests, CLI); ajv keys schemas by $id, so reuse by id.
+    const id = def.payloadSchema.$id;
+    validate = (typeof id === 'string' ? ajv.getSchema(id) : undefined) ?? ajv.compile(def.payloadSchema);
     compiled.set(def, validate);
   }
   if (validate(payload)) return [];

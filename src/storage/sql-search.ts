@@ -33,6 +33,7 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
     return ph(params.length);
   };
   const parts: string[] = [`r.type = ${push(resourceType)}`];
+  // Note: every placeholder is pushed in the order it appears in the SQL text (SQLite's ? is positional).
 
   // Deny by default: no author and no holding means no rows.
   const scopeParts = [
@@ -50,6 +51,8 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
       parts.push(`(${c.values.map((v) => dateCondition('r.last_updated_local', 'r.last_updated_local', v.prefix, push, v.low, v.high)).join(' OR ')})`);
       continue;
     }
+    // Positional placeholders: push in the order they appear in the SQL text.
+    const paramPh = push(c.param);
     const ors: string[] = [];
     if (c.kind === 'token') {
       for (const v of c.values) {
@@ -66,7 +69,7 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
     } else {
       for (const v of c.values) ors.push(dateCondition('s.value', 's.high', v.prefix, push, v.low, v.high));
     }
-    parts.push(`EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id AND s.param = ${push(c.param)} AND (${ors.join(' OR ')}))`);
+    parts.push(`EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id AND s.param = ${paramPh} AND (${ors.join(' OR ')}))`);
   }
   return { sql: parts.join(' AND '), params };
 }
