@@ -39,6 +39,7 @@ export function createExpressApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(express.json({ type: ['application/json', 'application/fhir+json', 'application/*+json'], limit: '10mb', strict: false }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' })); // POST /fhir/{type}/_search
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {

@@ -9,6 +9,13 @@
 // openapi-backend's customizeAjv hook; openapi-backend would otherwise compile with draft-07.
 // openapi-backend's definition check is skipped: it knows only OpenAPI 2.0/3.0 and rejects 3.1 documents
 // (`type: mutualTLS`, `const`, …); test/openapi.test.ts checks the document instead.
+//
+// Node 20: openapi-backend (CommonJS) require()s @apidevtools/json-schema-ref-parser 16, which is ESM-only and
+// declares node >= 22.19. It works on Node 20.20 because require(esm) is on by default since 20.19 (or through
+// tsx's require hook, as under mocha). Started with --no-experimental-require-module and without tsx's
+// require hook (e.g. bin/kaigo-gateway.js registers tsx for ESM only), init() fails with ERR_REQUIRE_ESM.
+//
+// Header names are looked up in lower case, as Node delivers them.
 import type { ErrorObject, Options, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { OpenAPIBackend, ValidationContext, type Document, type Operation } from 'openapi-backend';
