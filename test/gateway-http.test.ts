@@ -2,11 +2,11 @@
 // municipality finds and pulls it, everyone else is refused.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JP_CORE_DIR } from './support/corpus.js';
 import { addParty, sample, startTestGateway, type Client, type TestGateway } from './support/gateway.js';
 
-const JP_CORE = '/work/shared/corpus/jp-core/jp-core.r4-1.1.2-url';
-const jpCore = (f: string): any => JSON.parse(readFileSync(new URL(`../../shared/corpus/jp-core/jp-core.r4-1.1.2-url/${f}`, import.meta.url), 'utf8'));
-void JP_CORE;
+const jpCore = (f: string): any => JSON.parse(readFileSync(join(JP_CORE_DIR, f), 'utf8'));
 
 const INSURED = 'http://kaigo-gateway.jp/fhir/IdSystem/ltci-insured-number';
 const INSURER = 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber';

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { JP_CLINS_EXAMPLES_DIR, JP_CORE_DIR } from './support/corpus.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +13,8 @@ import { validateAgainstQuestionnaire } from '../src/validation/questionnaire-re
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROFILES = join(ROOT, 'profiles');
 const FIXTURES = join(ROOT, 'test/fixtures/validation');
-const JP_CORE = '/work/shared/corpus/jp-core/jp-core.r4-1.1.2-url';
-const JP_CLINS = '/work/shared/corpus/jp-clins/clinical-core-ExampleJson';
+const JP_CORE = JP_CORE_DIR;
+const JP_CLINS = JP_CLINS_EXAMPLES_DIR;
 
 const B = 'http://kaigo-gateway.jp/fhir';
 const QURL = `${B}/Questionnaire/test-form`;
