@@ -10,6 +10,7 @@ import type { Store } from './storage/store.js';
 export interface FhirValidatorLike {
   validate(resource: unknown, opts?: { profile?: string }): Issue[];
   validateQuestionnaireResponse(qr: unknown): Issue[];
+  validateAnswers(qr: unknown, opts?: { profile?: string }): Issue[];
 }
 
 export interface DocumentEvents {

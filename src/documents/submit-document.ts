@@ -22,7 +22,8 @@ export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
   const issues: Issue[] = [
     ...ctx.validator.validate(doc.bundle, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle' }),
     ...ctx.validator.validate(doc.documentReference, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference' }),
-    ...ctx.validator.validateQuestionnaireResponse(doc.questionnaireResponse),
+    // The QR was base-validated as a Bundle entry just above; here its profile and its Questionnaire's rules.
+    ...ctx.validator.validateAnswers(doc.questionnaireResponse, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-questionnaireresponse' }),
   ];
   throwIfErrors(issues);
 }
