@@ -76,10 +76,10 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
 
   before(async () => {
     gw = await startTestGateway();
-    await addParty(gw, 'municipality-131024', { kind: 'municipality', code: '131024', name: '東京都中央区' });
+    await addParty(gw, 'municipality-131029', { kind: 'municipality', code: '131029', name: '東京都中央区' });
     hospital = fhirClient('hospital');
     municipality = fhirClient('municipality');
-    otherMunicipality = fhirClient('municipality-131024');
+    otherMunicipality = fhirClient('municipality-131029');
   });
   after(async () => {
     await Promise.all(agents.map((a) => a.close()));
@@ -126,7 +126,7 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(qrId, 'created above').to.be.a('string');
       const found = (await municipality.search({
         resourceType: 'DocumentReference',
-        searchParams: { 'insured-number': `${INSURED}|0001234567`, 'insurer-number': `${INSURER}|131016` },
+        searchParams: { 'insured-number': `${INSURED}|0001234567`, 'insurer-number': `${INSURER}|131011` },
       })) as unknown as Bundle;
       expect(found.resourceType).to.equal('Bundle');
       expect(found.type).to.equal('searchset');
@@ -150,7 +150,7 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(qr?.id).to.equal(qrId);
     });
 
-    it('another insurer (131024) gets 403 from read() of that DocumentReference', async () => {
+    it('another insurer (131029) gets 403 from read() of that DocumentReference', async () => {
       expect(docRef, 'found above').to.be.an('object');
       const err = await rejection(() => otherMunicipality.read({ resourceType: 'DocumentReference', id: docRef.id! }));
       expect(err.response!.status).to.equal(403);

@@ -29,11 +29,11 @@ describe('gateway over mutual TLS: 主治医意見書 end to end', function () {
 
   before(async () => {
     gw = await startTestGateway();
-    await addParty(gw, 'municipality-131024', { kind: 'municipality', code: '131024', name: '東京都中央区' });
+    await addParty(gw, 'municipality-131029', { kind: 'municipality', code: '131029', name: '東京都中央区' });
     hospital = gw.client('hospital');
     municipality = gw.client('municipality');
     careOffice = gw.client('care-office');
-    otherMunicipality = gw.client('municipality-131024');
+    otherMunicipality = gw.client('municipality-131029');
   });
   after(async () => gw.stop());
 
@@ -157,7 +157,7 @@ describe('gateway over mutual TLS: 主治医意見書 end to end', function () {
     });
 
     it('finds by insured number, insurer number, type and status; pages with next/previous links', async () => {
-      const q = `insured-number=${encodeURIComponent(`${INSURED}|${insured}`)}&insurer-number=${encodeURIComponent(`${INSURER}|131016`)}&type=shujii-ikensho&status=current&_count=2`;
+      const q = `insured-number=${encodeURIComponent(`${INSURED}|${insured}`)}&insurer-number=${encodeURIComponent(`${INSURER}|131011`)}&type=shujii-ikensho&status=current&_count=2`;
       const page1 = await municipality.get(`/fhir/DocumentReference?${q}`);
       expect(page1.status, page1.text).to.equal(200);
       expect(page1.body.type).to.equal('searchset');
@@ -185,7 +185,7 @@ describe('gateway over mutual TLS: 主治医意見書 end to end', function () {
 
     it('sees only documents of its own insurer', async () => {
       const all = await municipality.get('/fhir/DocumentReference?_count=100');
-      for (const e of all.body.entry) expect(e.resource.context.related[0].identifier.value).to.equal('131016');
+      for (const e of all.body.entry) expect(e.resource.context.related[0].identifier.value).to.equal('131011');
       const theirs = await otherMunicipality.get('/fhir/DocumentReference?_count=100');
       expect(theirs.body.total).to.equal(0);
       expect((await careOffice.get('/fhir/DocumentReference')).status).to.equal(403);
@@ -307,7 +307,7 @@ describe('gateway over mutual TLS: 主治医意見書 end to end', function () {
       const lines = gw.logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(lines.some((l) => l.route === '/forms/{form}')).to.equal(true);
       const all = gw.logLines.join('\n');
-      for (const secret of ['山田', '0001234567', '131016|', 'BEGIN', '昭和']) expect(all).to.not.include(secret);
+      for (const secret of ['山田', '0001234567', '131011|', 'BEGIN', '昭和']) expect(all).to.not.include(secret);
     });
   });
 });

@@ -230,7 +230,7 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
       req('GET', '/fhir/DocumentReference', {
         query: {
           'insured-number': IN,
-          'insurer-number': 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber|131016',
+          'insurer-number': 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber|131011',
           type: 'http://kaigo-gateway.jp/fhir/CodeSystem/document-type|shujii-ikensho',
           status: 'current', date: ['ge2024-04-01', 'lt2024-05-01'], identifier: 'urn:ietf:rfc:3986|urn:uuid:x', subject: 'Patient/p1',
           _count: '100', _offset: '0', _sort: '-_lastUpdated',

@@ -172,8 +172,8 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
       }
       expect(DEV_PARTIES).to.deep.equal({
         hospital: { kind: 'medical-institution', code: '1311234567', name: '東京テスト病院' },
-        municipality: { kind: 'municipality', code: '131016', name: '東京都千代田区' },
-        'care-office': { kind: 'care-manager-office', code: '1370000001', name: '千代田ケアプランセンター' },
+        municipality: { kind: 'municipality', code: '131011', name: '東京都千代田区' },
+        'care-office': { kind: 'care-manager-office', code: '1370000018', name: '千代田ケアプランセンター' },
       });
     });
   });
@@ -235,11 +235,11 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
     it('issueClientCertificate adds parties (another municipality, a user)', async function () {
       const other = await issueClientCertificate(dir, {
         kind: 'municipality',
-        code: '131024',
+        code: '131029',
         name: '東京都中央区',
-        fileBase: 'municipality-131024',
+        fileBase: 'municipality-131029',
       });
-      expect(other.party).to.deep.equal({ kind: 'municipality', code: '131024', name: '東京都中央区' });
+      expect(other.party).to.deep.equal({ kind: 'municipality', code: '131029', name: '東京都中央区' });
       expect((await stat(other.key)).mode & 0o777).to.equal(0o600);
       const user = await issueClientCertificate(dir, {
         kind: 'user',
@@ -248,7 +248,7 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
         fileBase: 'user-U000123',
       });
       for (const [base, want] of [
-        ['municipality-131024', other.party],
+        ['municipality-131029', other.party],
         ['user-U000123', user.party],
       ] as const) {
         const r = await attempt(clientTlsOptions(clientFiles(base)));
@@ -256,7 +256,7 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
         if (r.ok) expect(r.seen.party).to.deep.equal(want);
       }
       await Promise.all(
-        ['municipality-131024', 'user-U000123'].flatMap((b) => [unlink(join(dir, `${b}.crt`)), unlink(join(dir, `${b}.key`))]),
+        ['municipality-131029', 'user-U000123'].flatMap((b) => [unlink(join(dir, `${b}.crt`)), unlink(join(dir, `${b}.key`))]),
       );
     });
 
@@ -405,9 +405,9 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
     it('reads the party among other names; O= may be missing or repeated', function () {
       expect(
         partyFromPeerCertificate(
-          peer('DNS:gw.example.jp, URI:urn:kaigo-gateway:party:municipality:131016, IP Address:::1', '東京都千代田区'),
+          peer('DNS:gw.example.jp, URI:urn:kaigo-gateway:party:municipality:131011, IP Address:::1', '東京都千代田区'),
         ),
-      ).to.deep.equal({ kind: 'municipality', code: '131016', name: '東京都千代田区' });
+      ).to.deep.equal({ kind: 'municipality', code: '131011', name: '東京都千代田区' });
       expect(partyFromPeerCertificate(peer('URI:urn:kaigo-gateway:party:user:U1'))).to.deep.equal({
         kind: 'user',
         code: 'U1',
@@ -420,18 +420,18 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
 
     it('is not fooled by quoted (escaped) SAN values and refuses two different parties', function () {
       // Node JSON-quotes values containing a comma; the whole quoted value is ONE URI, not a party URI.
-      const crafted = 'URI:"x, URI:urn:kaigo-gateway:party:municipality:131016"';
+      const crafted = 'URI:"x, URI:urn:kaigo-gateway:party:municipality:131011"';
       expect(parseSubjectAltName(crafted)).to.deep.equal([
-        { type: 'URI', value: 'x, URI:urn:kaigo-gateway:party:municipality:131016' },
+        { type: 'URI', value: 'x, URI:urn:kaigo-gateway:party:municipality:131011' },
       ]);
       expect(partyFromPeerCertificate(peer(crafted))).to.equal(undefined);
       expect(
         partyFromPeerCertificate(
-          peer('URI:urn:kaigo-gateway:party:municipality:131016, URI:urn:kaigo-gateway:party:municipality:131024'),
+          peer('URI:urn:kaigo-gateway:party:municipality:131011, URI:urn:kaigo-gateway:party:municipality:131029'),
         ),
       ).to.equal(undefined);
-      const same = 'URI:urn:kaigo-gateway:party:municipality:131016, URI:urn:kaigo-gateway:party:municipality:131016';
-      expect(partyFromPeerCertificate(peer(same))?.code).to.equal('131016');
+      const same = 'URI:urn:kaigo-gateway:party:municipality:131011, URI:urn:kaigo-gateway:party:municipality:131011';
+      expect(partyFromPeerCertificate(peer(same))?.code).to.equal('131011');
       expect(partyFromPeerCertificate(peer('URI:urn:kaigo-gateway:party:user:U1, '))).to.equal(undefined);
       expect(partyFromPeerCertificate(peer('URI:"unterminated'))).to.equal(undefined);
     });

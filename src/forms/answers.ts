@@ -3,6 +3,7 @@
 // original text, a date-time keeps its offset. Anything that does not fit is an issue, never a pass-through.
 import type { QuestionnaireItem, QuestionnaireResponseItemAnswer } from 'fhir/r4.js';
 import { issue, type Issue } from '../fhir/outcome.js';
+import { CHECK_DIGITS } from './check-digits.js';
 import { checkDateTime, parseDate } from './era-date.js';
 import { EXT, extensionValue } from './form-definition.js';
 import type { Json } from './paths.js';
@@ -15,7 +16,13 @@ function checkText(item: QuestionnaireItem, v: string, path: string, issues: Iss
     issues.push(issue('too-long', `${[...v].length} characters; at most ${item.maxLength} fit item ${item.linkId}`, path));
   }
   const re = extensionValue<string>(item, EXT.regex);
-  if (re !== undefined && !new RegExp(re, 'u').test(v)) issues.push(issue('value', `'${v}' does not match ${re} (item ${item.linkId})`, path));
+  if (re !== undefined && !new RegExp(re, 'u').test(v)) return void issues.push(issue('value', `'${v}' does not match ${re} (item ${item.linkId})`, path));
+  const check = extensionValue<string>(item, EXT.checkDigit);
+  if (check !== undefined) {
+    const algo = CHECK_DIGITS[check];
+    if (!algo) issues.push(issue('exception', `item ${item.linkId} names an unknown check digit ${check}`, path));
+    else if (!algo.valid(v)) issues.push(issue('value', `'${v}': ${algo.describe} (item ${item.linkId}, ${item.text ?? ''})`, path));
+  }
 }
 
 function checkRange(item: QuestionnaireItem, v: number, path: string, issues: Issue[]): void {

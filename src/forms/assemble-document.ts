@@ -10,8 +10,8 @@ import { rewriteReferences } from '../fhir/references.js';
 import { parseDate } from './era-date.js';
 import type { FormDefinition, FormKeyName } from './form-definition.js';
 import { payloadToItems } from './items.js';
-import { getPath, type Json } from './paths.js';
-import { resolveTemplate } from './template.js';
+import { getPath, type Json, type JsonObject } from './paths.js';
+import { isMultiResource, resolveResources, resolveTemplate } from './template.js';
 
 export const INSURED_NUMBER_SYSTEM = 'http://kaigo-gateway.jp/fhir/IdSystem/ltci-insured-number';
 export const INSURER_NUMBER_SYSTEM = 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber';
@@ -27,6 +27,11 @@ export interface FormDocument {
   /** Every resource of the document as stored on its own (references as Type/id), QR first. */
   resources: Resource[];
   questionnaireResponse: QuestionnaireResponse;
+}
+
+/** The resourceType a resource template produces (a $each alias names it inside its $template). */
+function resourceTypeOf(t: JsonObject): unknown {
+  return isMultiResource(t) ? (t.$template as JsonObject | undefined)?.resourceType : t.resourceType;
 }
 
 export function readKeys(def: FormDefinition, payload: unknown): FormKeys {
@@ -52,16 +57,24 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
   const identifier = businessIdentifier(def, keys, payload);
   const idOf = (alias: string): string => deterministicUuid(identifier.value!, alias);
 
-  const aliases = Object.keys(def.mapping.resources);
-  const typeOf = new Map(aliases.map((a) => [a, String(def.mapping.resources[a]!.resourceType)]));
+  const allAliases = Object.keys(def.mapping.resources);
+  // Single-resource aliases can be referenced ($ref); a $each alias (e.g. one Observation per measured value)
+  // yields several resources with ids from alias/position.
+  const aliases = allAliases.filter((a) => !isMultiResource(def.mapping.resources[a]!));
+  const typeOf = new Map(allAliases.map((a) => [a, String(resourceTypeOf(def.mapping.resources[a]!))]));
   const urnRefs = new Map(aliases.map((a) => [a, `urn:uuid:${idOf(a)}`]));
   // urn:uuid:X (inside the document) → Type/X (the same resource stored on its own)
   const toRelative = new Map<string, string>(aliases.map((a) => [urnRefs.get(a)!, `${typeOf.get(a)}/${idOf(a)}`]));
 
   const ctx = { def, payload, refs: urnRefs, issues };
-  const resources: Resource[] = aliases.map((alias) => {
-    const { resourceType, ...rest } = resolveTemplate(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`) as unknown as Resource;
-    return { resourceType, id: idOf(alias), ...rest } as Resource;
+  const resources: Resource[] = allAliases.flatMap((alias) => {
+    const multi = isMultiResource(def.mapping.resources[alias]!);
+    return resolveResources(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`).map((r, i) => {
+      const { resourceType, ...rest } = r as unknown as Resource;
+      const id = multi ? idOf(`${alias}/${i}`) : idOf(alias);
+      if (multi) toRelative.set(`urn:uuid:${id}`, `${resourceType}/${id}`);
+      return { resourceType, id, ...rest } as Resource;
+    });
   });
 
   const qrId = idOf('questionnaireResponse');

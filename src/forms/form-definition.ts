@@ -59,4 +59,5 @@ export const EXT = {
   maxValue: 'http://hl7.org/fhir/StructureDefinition/maxValue',
   maxOccurs: 'http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs',
   originalText: 'http://kaigo-gateway.jp/fhir/StructureDefinition/original-text',
+  checkDigit: 'http://kaigo-gateway.jp/fhir/StructureDefinition/check-digit',
 } as const;

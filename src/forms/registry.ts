@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Questionnaire } from 'fhir/r4.js';
 import { indexItems, type FormDefinition, type FormMapping } from './form-definition.js';
+import { isMultiResource } from './template.js';
 import type { JsonObject } from './paths.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,14 +42,14 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
     if (!item) problems.push(`path for ${linkId} names no item of ${def.mapping.questionnaire}`);
     else if (item.type === 'group' && !item.repeats) problems.push(`group ${linkId} does not repeat and must not have a path`);
   }
-  const aliases = new Set(Object.keys(def.mapping.resources));
+  const aliases = new Set(Object.keys(def.mapping.resources).filter((a) => !isMultiResource(def.mapping.resources[a]!)));
   const { subject, authors, custodian } = def.mapping.document;
-  for (const a of [subject, ...authors, ...(custodian ? [custodian] : [])]) if (!aliases.has(a)) problems.push(`document names unknown alias ${a}`);
+  for (const a of [subject, ...authors, ...(custodian ? [custodian] : [])]) if (!aliases.has(a)) problems.push(`document names unknown (or multi-resource) alias ${a}`);
   const walk = (v: unknown, where: string): void => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${where}[${i}]`));
     else if (typeof v === 'object' && v !== null) {
       const o = v as JsonObject;
-      if (typeof o.$ref === 'string' && !aliases.has(o.$ref)) problems.push(`${where}: $ref to unknown alias ${o.$ref}`);
+      if (typeof o.$ref === 'string' && !aliases.has(o.$ref)) problems.push(`${where}: $ref to unknown (or multi-resource) alias ${o.$ref}`);
       if (typeof o.$codeMap === 'string' && !def.codeMaps.has(o.$codeMap)) problems.push(`${where}: unknown code map ${o.$codeMap}`);
       for (const [k, x] of Object.entries(o)) walk(x, `${where}.${k}`);
     }

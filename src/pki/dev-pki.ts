@@ -106,8 +106,8 @@ export interface DevPkiFiles {
 /** The parties of the development PKI, by file base name. */
 export const DEV_PARTIES: Record<DevClientName, Party> = {
   hospital: { kind: 'medical-institution', code: '1311234567', name: '東京テスト病院' },
-  municipality: { kind: 'municipality', code: '131016', name: '東京都千代田区' },
-  'care-office': { kind: 'care-manager-office', code: '1370000001', name: '千代田ケアプランセンター' },
+  municipality: { kind: 'municipality', code: '131011', name: '東京都千代田区' },
+  'care-office': { kind: 'care-manager-office', code: '1370000018', name: '千代田ケアプランセンター' },
 };
 
 interface LoadedCa {
