@@ -8,6 +8,7 @@ import { initDevPki } from '../pki/dev-pki.js';
 import type { Store } from '../storage/store.js';
 import { VERSION } from '../router.js';
 import { readJsonFile, translateToFhir, translateToForm, validateInput } from './translate.js';
+import { expandInputs, summary, terminalProgress, translateFiles } from './translate-folder.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
@@ -55,21 +56,29 @@ program
 
 program
   .command('translate')
-  .description('translate a care-form payload to a FHIR document Bundle, or a QuestionnaireResponse/document back to the form')
+  .description('translate care-form payloads to FHIR document Bundles, or QuestionnaireResponses/documents back to the form; give files or folders')
   .requiredOption('--form <name>', 'form name, e.g. shujii-ikensho')
   .requiredOption('--to <fhir|form>', 'direction')
-  .option('--out <file>', 'write here instead of standard output')
-  .argument('<file>')
-  .action(async (file: string, o: { form: string; to: string; out?: string }) => {
+  .option('--out <path>', 'one input: write this file instead of standard output; several inputs or a folder: write into this folder')
+  .argument('<paths...>')
+  .action(async (paths: string[], o: { form: string; to: string; out?: string }) => {
     const ctx = await createGatewayContext(noStore);
     const def = ctx.forms.get(o.form);
     if (!def) throw new InvalidArgumentError(`no form named ${o.form}`);
     if (o.to !== 'fhir' && o.to !== 'form') throw new InvalidArgumentError('--to must be fhir or form');
-    const input = readJsonFile(file);
-    const out = o.to === 'fhir' ? translateToFhir(ctx, def, input) : translateToForm(ctx, def, input);
-    const text = `${JSON.stringify(out, null, 2)}\n`;
-    if (o.out) writeFileSync(o.out, text);
-    else process.stdout.write(text);
+    const files = expandInputs(paths);
+    if (files.length === 1 && paths.length === 1 && files[0] === paths[0]) {
+      const input = readJsonFile(files[0]!);
+      const out = o.to === 'fhir' ? translateToFhir(ctx, def, input) : translateToForm(ctx, def, input);
+      const text = `${JSON.stringify(out, null, 2)}\n`;
+      if (o.out) writeFileSync(o.out, text);
+      else process.stdout.write(text);
+      return;
+    }
+    if (!o.out) throw new InvalidArgumentError('several inputs: say where to write them with --out DIR');
+    const result = translateFiles(ctx, def, o.to, files, o.out, terminalProgress());
+    process.stderr.write(summary(result));
+    if (result.failed.length > 0) process.exitCode = 1;
   });
 
 program
