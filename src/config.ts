@@ -9,6 +9,8 @@ export interface GatewayConfig {
   host: string;
   /** how long graceful shutdown waits for in-flight requests */
   shutdownGraceMs: number;
+  /** postgres://… to use PostgreSQL (several gateway nodes); undefined: embedded SQLite in dataDir */
+  databaseUrl: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Partial<GatewayConfig> = {}): GatewayConfig {
@@ -20,6 +22,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Parti
     port,
     host: flags.host ?? env.KAIGO_HOST ?? '127.0.0.1',
     shutdownGraceMs: flags.shutdownGraceMs ?? Number(env.KAIGO_SHUTDOWN_GRACE_MS ?? 10_000),
+    databaseUrl: flags.databaseUrl ?? env.KAIGO_DATABASE_URL ?? undefined,
   };
 }
 

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JP_CORE_DIR } from './support/corpus.js';
+import { startTestPg, type TestPg } from './support/pg.js';
 import { addParty, sample, startTestGateway, type Client, type TestGateway } from './support/gateway.js';
 
 const jpCore = (f: string): any => JSON.parse(readFileSync(join(JP_CORE_DIR, f), 'utf8'));
@@ -19,23 +20,29 @@ function fromHospital(name: string, documentId?: string): any {
   return p;
 }
 
-describe('gateway over mutual TLS: 主治医意見書 end to end', function () {
+// The same suite against the embedded SQLite store and against PostgreSQL (several gateway nodes).
+for (const storeKind of ['sqlite', 'postgresql'] as const) describe(`gateway over mutual TLS: 主治医意見書 end to end (${storeKind})`, function () {
   this.timeout(60_000);
   let gw: TestGateway;
+  let pgServer: TestPg | undefined;
   let hospital: Client;
   let municipality: Client;
   let careOffice: Client;
   let otherMunicipality: Client;
 
   before(async () => {
-    gw = await startTestGateway();
+    if (storeKind === 'postgresql') pgServer = await startTestPg();
+    gw = await startTestGateway(pgServer ? { databaseUrl: await pgServer.newDatabase() } : {});
     await addParty(gw, 'municipality-131029', { kind: 'municipality', code: '131029', name: '東京都中央区' });
     hospital = gw.client('hospital');
     municipality = gw.client('municipality');
     careOffice = gw.client('care-office');
     otherMunicipality = gw.client('municipality-131029');
   });
-  after(async () => gw.stop());
+  after(async () => {
+    await gw.stop();
+    pgServer?.stop();
+  });
 
   const countDocs = async (): Promise<number> => (await hospital.get('/fhir/DocumentReference?_count=1')).body.total;
 

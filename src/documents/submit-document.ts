@@ -36,6 +36,7 @@ export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Pa
   validateDocument(ctx, doc);
   const result = { documentReferenceId: doc.documentReference.id!, questionnaireResponseId: doc.questionnaireResponse.id!, doc };
 
+  await tx.lock(`${doc.identifier.system}|${doc.identifier.value}`);
   const existing = await tx.findByIdentifier('DocumentReference', doc.identifier.system!, doc.identifier.value!);
   if (existing.length > 0) {
     // A retry of the same submission is answered with what is stored; a different document under the same

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics } from '../ops/metrics.js';
 import { initDevPki } from '../pki/dev-pki.js';
 import { loadPkiFiles, serverTlsOptions } from '../pki/tls-options.js';
+import { PgStore } from '../storage/pg-store.js';
 import { SqliteStore } from '../storage/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { PROJECT_ROOT } from '../forms/registry.js';
@@ -35,7 +36,7 @@ export async function startGateway(cfg: GatewayConfig, opts: { logger?: Logger; 
     await initDevPki(pkiDir);
     if (created) logger.warn({ pkiDir }, 'no KAIGO_PKI_DIR set: created a development PKI (not for production)');
   }
-  const store = opts.store ?? new SqliteStore(databaseFile(cfg));
+  const store = opts.store ?? (cfg.databaseUrl ? await PgStore.connect(cfg.databaseUrl) : new SqliteStore(databaseFile(cfg)));
   const metrics = createMetrics();
   const ctx = await createGatewayContext(store);
   ctx.events = { stored: (form) => metrics.documentsStored.inc({ form }) };

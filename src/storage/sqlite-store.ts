@@ -122,6 +122,8 @@ export class SqliteStore implements Store {
           read: async (type, id) => this.readRow(db, type, id),
           findByIdentifier: async (type, system, value) => this.findIds(db, type, system, value),
           put: async (rec) => this.put(rec),
+          // One writer at a time already (BEGIN IMMEDIATE under the mutex): nothing more to lock.
+          lock: async () => undefined,
         });
         db.exec('COMMIT');
         return result;

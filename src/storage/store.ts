@@ -62,9 +62,14 @@ export interface StoreTx {
   findByIdentifier(type: string, system: string, value: string): Promise<string[]>;
   /** Create or make a new version; sets meta.versionId/lastUpdated. */
   put(rec: WriteRecord): Promise<StoredRecord>;
+  /**
+   * Holds `key` until the transaction ends, so concurrent transactions (other nodes, with PostgreSQL) that
+   * check-then-create the same business identifier run one after the other.
+   */
+  lock(key: string): Promise<void>;
 }
 
-export interface Store extends Omit<StoreTx, 'put'> {
+export interface Store extends Omit<StoreTx, 'put' | 'lock'> {
   readonly kind: string;
   /** Runs fn atomically: all of its writes commit together or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

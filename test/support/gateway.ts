@@ -60,7 +60,7 @@ export function clientFor(url: string, pkiDir: string, name: string): Client {
   };
 }
 
-export async function startTestGateway(): Promise<TestGateway> {
+export async function startTestGateway(opts: { databaseUrl?: string } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kaigo-gw-test-'));
   const logLines: string[] = [];
   const sink = new Writable({
@@ -69,7 +69,7 @@ export async function startTestGateway(): Promise<TestGateway> {
       cb();
     },
   });
-  const gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000 }), {
+  const gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }), {
     logger: createLogger({ level: 'info', destination: sink }),
   });
   const clients: Client[] = [];

@@ -46,6 +46,7 @@ export async function createInTx(
 
   if (ifNoneExist) {
     const { system, value } = parseIfNoneExist(ifNoneExist);
+    await tx.lock(`${type}|${system}|${value}`);
     const ids = await tx.findByIdentifier(type, system, value);
     const mine = [];
     for (const id of ids) {

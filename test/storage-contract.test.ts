@@ -1,0 +1,112 @@
+// The Store contract, run against every implementation: embedded SQLite and PostgreSQL.
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PgStore } from '../src/storage/pg-store.js';
+import { SqliteStore } from '../src/storage/sqlite-store.js';
+import type { ReadScope, Store, WriteRecord } from '../src/storage/store.js';
+import { startTestPg, type TestPg } from './support/pg.js';
+
+const ALL: ReadScope = { authors: ['medical-institution:1311234567'], holdings: [{ form: 'shujii-ikensho', insurerNumber: '131011' }] };
+
+function rec(id: string, over: Partial<WriteRecord> = {}): WriteRecord {
+  return {
+    resource: { resourceType: 'Patient', id, name: [{ text: `患者 ${id}` }] } as WriteRecord['resource'],
+    access: { author: 'medical-institution:1311234567', form: 'shujii-ikensho', insurerNumber: '131011' },
+    index: [
+      { param: 'identifier', system: 'urn:test', value: id },
+      { param: 'name', value: `患者 ${id}` },
+      { param: 'birthdate', value: '1940-03-01T00:00:00', high: '1940-03-01T23:59:59' },
+    ],
+    ...over,
+  };
+}
+
+const stores: Array<{ name: string; open: () => Promise<Store>; cleanup: () => void }> = [];
+let pgServer: TestPg | undefined;
+let sqliteDir: string;
+
+describe('Store contract', function () {
+  this.timeout(60_000);
+  before(async () => {
+    sqliteDir = mkdtempSync(join(tmpdir(), 'kaigo-store-'));
+    pgServer = await startTestPg();
+  });
+  after(() => {
+    pgServer?.stop();
+    rmSync(sqliteDir, { recursive: true, force: true });
+  });
+
+  for (const kind of ['sqlite', 'postgresql'] as const) {
+    describe(kind, () => {
+      let store: Store;
+      beforeEach(async () => {
+        store = kind === 'sqlite' ? new SqliteStore(join(sqliteDir, `${Date.now()}-${Math.random()}.sqlite`)) : await PgStore.connect(await pgServer!.newDatabase());
+      });
+      afterEach(async () => store.close());
+
+      it('creates, versions and reads back resources with meta', async () => {
+        const a = await store.transaction((tx) => tx.put(rec('a')));
+        expect(a.resource.meta.versionId).to.equal('1');
+        expect(a.resource.meta.lastUpdated).to.match(/[+-]\d{2}:\d{2}$/);
+        const b = await store.transaction((tx) => tx.put(rec('a')));
+        expect(b.resource.meta.versionId).to.equal('2');
+        const r = await store.read('Patient', 'a');
+        expect(r?.resource.meta.versionId).to.equal('2');
+        expect((r?.resource as { name?: Array<{ text?: string }> }).name?.[0]?.text).to.equal('患者 a');
+        expect(r?.access).to.deep.equal({ author: 'medical-institution:1311234567', form: 'shujii-ikensho', insurerNumber: '131011' });
+      });
+
+      it('a failing transaction leaves nothing behind (atomic)', async () => {
+        const err = await store
+          .transaction(async (tx) => {
+            await tx.put(rec('x1'));
+            await tx.put(rec('x2'));
+            throw new Error('boom');
+          })
+          .catch((e: Error) => e);
+        expect((err as Error).message).to.equal('boom');
+        expect(await store.read('Patient', 'x1')).to.equal(undefined);
+        expect(await store.findByIdentifier('Patient', 'urn:test', 'x2')).to.deep.equal([]);
+      });
+
+      it('searches by token, string prefix, date and id, with paging and the access scope', async () => {
+        await store.transaction(async (tx) => {
+          for (let i = 0; i < 5; i++) await tx.put(rec(`p${i}`));
+          await tx.put(rec('other', { access: { author: 'medical-institution:9999999999', form: 'shujii-ikensho', insurerNumber: '271007' } }));
+        });
+        const q = (clauses: Parameters<Store['search']>[0]['clauses'], scope = ALL, count = 10, offset = 0) =>
+          store.search({ resourceType: 'Patient', clauses, count, offset, sort: '-lastUpdated' }, scope);
+        expect((await q([{ kind: 'token', param: 'identifier', values: [{ system: 'urn:test', code: 'p3' }] }])).total).to.equal(1);
+        expect((await q([{ kind: 'token', param: 'identifier', values: [{ code: 'p1' }, { code: 'p2' }] }])).total).to.equal(2);
+        expect((await q([{ kind: 'string', param: 'name', values: ['患者'] }])).total).to.equal(5);
+        expect((await q([{ kind: 'string', param: 'name', values: ['%'] }])).total).to.equal(0);
+        expect((await q([{ kind: 'date', param: 'birthdate', values: [{ prefix: 'eq', low: '1940-03-01T00:00:00', high: '1940-03-01T23:59:59' }] }])).total).to.equal(5);
+        expect((await q([{ kind: 'date', param: 'birthdate', values: [{ prefix: 'gt', low: '1950-01-01T00:00:00', high: '1950-01-01T23:59:59' }] }])).total).to.equal(0);
+        expect((await q([{ kind: 'id', values: ['p4', 'other'] }])).total).to.equal(1);
+        const page = await q([], ALL, 2, 4);
+        expect(page.total).to.equal(5);
+        expect(page.records.length).to.equal(1);
+        // deny by default: an empty scope sees nothing; the other insurer's municipality sees only its own
+        expect((await q([], { authors: [], holdings: [] })).total).to.equal(0);
+        expect((await q([], { authors: [], holdings: [{ form: 'shujii-ikensho', insurerNumber: '271007' }] })).records.map((r) => r.resource.id)).to.deep.equal(['other']);
+      });
+
+      it('serialises check-then-create on a locked key across concurrent transactions', async () => {
+        const attempt = (n: number) =>
+          store.transaction(async (tx) => {
+            await tx.lock('urn:test|dup');
+            const found = await tx.findByIdentifier('Patient', 'urn:test', 'dup');
+            if (found.length > 0) return 'existing';
+            await new Promise((r) => setTimeout(r, 30));
+            await tx.put(rec(`dup-${n}`, { index: [{ param: 'identifier', system: 'urn:test', value: 'dup' }] }));
+            return 'created';
+          });
+        const results = await Promise.all([attempt(1), attempt(2), attempt(3)]);
+        expect(results.filter((r) => r === 'created')).to.have.length(1);
+        expect(await store.findByIdentifier('Patient', 'urn:test', 'dup')).to.have.length(1);
+      });
+    });
+  }
+});
