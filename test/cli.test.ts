@@ -91,7 +91,7 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
 
   describe('validate', () => {
     it('exits 0 for a valid care-form sample', async () => {
-      const r = await cli(['validate', join(SAMPLES, 'full.json')]);
+      const r = await cli(['validate', '--form', 'shujii-ikensho', join(SAMPLES, 'full.json')]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/valid/);
     });
@@ -101,7 +101,7 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
       payload.header.applicant.sex = '9';
       const bad = join(tmp, 'bad-sex.json');
       writeFileSync(bad, JSON.stringify(payload, null, 2));
-      const r = await cli(['validate', bad]);
+      const r = await cli(['validate', '--form', 'shujii-ikensho', bad]);
       expect(r.code).to.be.a('number').and.not.equal(0);
       const start = r.stderr.indexOf('{');
       expect(start, r.stderr).to.be.at.least(0);
@@ -122,7 +122,7 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
     });
 
     it('exits 0 for the JP Core Patient example', async () => {
-      const r = await cli(['validate', JP_PATIENT]);
+      const r = await cli(['validate', '--form', 'shujii-ikensho', JP_PATIENT]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.match(/valid FHIR Patient/);
     });

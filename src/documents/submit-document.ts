@@ -32,7 +32,7 @@ export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
 export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, payload: unknown): Promise<SubmitResult> {
   // Authorise before looking at the content: a party that may not submit learns nothing about validation.
   ctx.policy.assertCanSubmit(party, def, readKeys(def, payload));
-  const doc = formToFhir(def, payload, { now: ctx.clock() });
+  const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
   validateDocument(ctx, doc);
   const result = { documentReferenceId: doc.documentReference.id!, questionnaireResponseId: doc.questionnaireResponse.id!, doc };
 

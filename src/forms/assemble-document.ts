@@ -43,18 +43,23 @@ export function readKeys(def: FormDefinition, payload: unknown): FormKeys {
   return keys;
 }
 
-/** The document's business identifier: the sender's id when given, otherwise a hash of the payload itself. */
-export function businessIdentifier(def: FormDefinition, keys: FormKeys, payload: unknown): Identifier {
+/**
+ * The document's business identifier: the sender's id when given, otherwise a hash of the payload itself. It is
+ * qualified by who issued it — the organisation code written in the form, or else the submitting party — so two
+ * senders' ids never collide (nor reveal each other's documents through a 409).
+ */
+export function businessIdentifier(def: FormDefinition, keys: FormKeys, payload: unknown, submitter?: string): Identifier {
+  const issuer = keys.issuerCode ?? submitter ?? '';
   const value = keys.documentId
-    ? `${def.name}:${keys.issuerCode ?? ''}:${keys.documentId}`
-    : `${def.name}:sha256:${createHash('sha256').update(canonicalJson(payload)).digest('hex')}`;
+    ? `${def.name}:${issuer}:${keys.documentId}`
+    : `${def.name}:sha256:${keys.issuerCode === undefined && submitter ? `${submitter}:` : ''}${createHash('sha256').update(canonicalJson(payload)).digest('hex')}`;
   return { system: DOCUMENT_ID_SYSTEM, value };
 }
 
-export function assembleDocument(def: FormDefinition, payload: unknown, opts: { now: string }): FormDocument {
+export function assembleDocument(def: FormDefinition, payload: unknown, opts: { now: string; submitter?: string }): FormDocument {
   const issues: Issue[] = [];
   const keys = readKeys(def, payload);
-  const identifier = businessIdentifier(def, keys, payload);
+  const identifier = businessIdentifier(def, keys, payload, opts.submitter);
   const idOf = (alias: string): string => deterministicUuid(identifier.value!, alias);
 
   const allAliases = Object.keys(def.mapping.resources);
@@ -66,16 +71,24 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
   // urn:uuid:X (inside the document) → Type/X (the same resource stored on its own)
   const toRelative = new Map<string, string>(aliases.map((a) => [urnRefs.get(a)!, `${typeOf.get(a)}/${idOf(a)}`]));
 
-  const ctx = { def, payload, refs: urnRefs, issues };
-  const resources: Resource[] = allAliases.flatMap((alias) => {
+  // Multi-resource aliases first, so single resources can point at all of them ($refEach).
+  const multiRefs = new Map<string, string[]>();
+  const ctx = { def, payload, refs: urnRefs, multiRefs, issues };
+  const ordered = [...allAliases.filter((a) => isMultiResource(def.mapping.resources[a]!)), ...aliases];
+  const built = new Map<string, Resource[]>();
+  for (const alias of ordered) {
     const multi = isMultiResource(def.mapping.resources[alias]!);
-    return resolveResources(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`).map((r, i) => {
+    const list = resolveResources(def.mapping.resources[alias]!, ctx, `mapping.resources.${alias}`).map((r, i) => {
       const { resourceType, ...rest } = r as unknown as Resource;
       const id = multi ? idOf(`${alias}/${i}`) : idOf(alias);
       if (multi) toRelative.set(`urn:uuid:${id}`, `${resourceType}/${id}`);
       return { resourceType, id, ...rest } as Resource;
     });
-  });
+    if (multi) multiRefs.set(alias, list.map((r) => `urn:uuid:${r.id}`));
+    built.set(alias, list);
+  }
+  // Keep the mapping's order of aliases in the document.
+  const resources: Resource[] = allAliases.flatMap((a) => built.get(a) ?? []);
 
   const qrId = idOf('questionnaireResponse');
   const extras = (def.mapping.questionnaireResponse ? resolveTemplate(def.mapping.questionnaireResponse, ctx, 'mapping.questionnaireResponse') : {}) as Record<string, Json>;

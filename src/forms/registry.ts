@@ -43,6 +43,7 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
     else if (item.type === 'group' && !item.repeats) problems.push(`group ${linkId} does not repeat and must not have a path`);
   }
   const aliases = new Set(Object.keys(def.mapping.resources).filter((a) => !isMultiResource(def.mapping.resources[a]!)));
+  const multiAliases = new Set(Object.keys(def.mapping.resources).filter((a) => isMultiResource(def.mapping.resources[a]!)));
   const { subject, authors, custodian } = def.mapping.document;
   for (const a of [subject, ...authors, ...(custodian ? [custodian] : [])]) if (!aliases.has(a)) problems.push(`document names unknown (or multi-resource) alias ${a}`);
   const walk = (v: unknown, where: string): void => {
@@ -51,6 +52,7 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
       const o = v as JsonObject;
       if (typeof o.$ref === 'string' && !aliases.has(o.$ref)) problems.push(`${where}: $ref to unknown (or multi-resource) alias ${o.$ref}`);
       if (typeof o.$codeMap === 'string' && !def.codeMaps.has(o.$codeMap)) problems.push(`${where}: unknown code map ${o.$codeMap}`);
+      if (typeof o.$refEach === 'string' && !multiAliases.has(o.$refEach)) problems.push(`${where}: $refEach names no multi-resource alias ${o.$refEach}`);
       for (const [k, x] of Object.entries(o)) walk(x, `${where}.${k}`);
     }
   };

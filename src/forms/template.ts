@@ -6,7 +6,10 @@
 //   "$codeMap": "name", "$as": "isoDate"   beside $path/$item: through a code map / as an ISO date
 //   {"$ref": "alias"}                      a Reference to another resource of the document
 //   {"$each": "a.list", "$template": T}    T once per element of a payload array ("$eachItem" for a list
-//                                          inside the current element); inside an array the results are spliced in
+//                                          inside the current element); inside an array the results are spliced in.
+//                                          "needs[].goals[]" flattens nested lists; {"$item": "x", "$up": 1}
+//                                          reads the enclosing element
+//   {"$refEach": "alias"}                  (in an array) one Reference per resource of a multi-resource alias
 // Substitution is structural (never string replacement), and absent values drop their element: nothing empty
 // is emitted.
 import { issue, type Issue } from '../fhir/outcome.js';
@@ -19,14 +22,39 @@ export interface TemplateContext {
   payload: unknown;
   /** alias → reference string (urn:uuid:… inside a document, Type/id elsewhere) */
   refs: ReadonlyMap<string, string>;
+  /** multi-resource alias → the references of the resources it produced */
+  multiRefs?: ReadonlyMap<string, readonly string[]>;
   issues: Issue[];
 }
 
 interface Scope {
-  /** the current $each element and its position, innermost first */
+  /** the current $each element and its position */
   item?: unknown;
   itemPath?: string;
   index?: number;
+  /** enclosing elements of a flattened path ("needs[].goals[]"), outermost first */
+  ancestors?: unknown[];
+}
+
+/** The elements a $each path names; "a[].b[]" flattens nested lists, keeping each element's ancestors. */
+function listElements(root: unknown, rootPath: string, path: string, ctx: TemplateContext, baseAncestors: unknown[]): Array<{ item: unknown; path: string; ancestors: unknown[] }> {
+  const segments = path.replace(/\[\]$/, '').split('[].');
+  let current: Array<{ item: unknown; path: string; ancestors: unknown[] }> = [{ item: root, path: rootPath, ancestors: baseAncestors }];
+  segments.forEach((seg, depth) => {
+    const next: typeof current = [];
+    for (const c of current) {
+      const list = getPath(c.item, seg);
+      const at = c.path ? `${c.path}.${seg}` : seg;
+      if (list === undefined || list === null) continue;
+      if (!Array.isArray(list)) {
+        ctx.issues.push(issue('structure', `${at} must be a list`, at));
+        continue;
+      }
+      list.forEach((el, i) => next.push({ item: el, path: `${at}[${i}]`, ancestors: depth === 0 ? c.ancestors : [...c.ancestors, c.item] }));
+    }
+    current = next;
+  });
+  return current;
 }
 
 const isEach = (t: JsonObject): boolean => '$each' in t || '$eachItem' in t;
@@ -34,20 +62,24 @@ const isEach = (t: JsonObject): boolean => '$each' in t || '$eachItem' in t;
 /** Expands a $each node into one resolved value per element. */
 function expandEach(t: JsonObject, ctx: TemplateContext, scope: Scope, where: string): Json[] {
   const abs = typeof t.$each === 'string';
-  const rel = String(abs ? t.$each : t.$eachItem);
-  const list = abs ? getPath(ctx.payload, rel) : getPath(scope.item, rel);
-  const listPath = abs ? rel : `${scope.itemPath ?? ''}.${rel}`;
-  if (list === undefined || list === null) return [];
-  if (!Array.isArray(list)) {
-    ctx.issues.push(issue('structure', `${listPath} must be a list`, listPath));
-    return [];
-  }
+  const elements = abs
+    ? listElements(ctx.payload, '', String(t.$each), ctx, [])
+    : listElements(scope.item, scope.itemPath ?? '', String(t.$eachItem), ctx, [...(scope.ancestors ?? []), scope.item]);
   const out: Json[] = [];
-  list.forEach((item, i) => {
-    const r = resolve(t.$template as Json, ctx, { item, itemPath: `${listPath}[${i}]`, index: i }, `${where}[${i}]`);
+  elements.forEach((e, i) => {
+    const r = resolve(t.$template as Json, ctx, { item: e.item, itemPath: e.path, index: i, ancestors: e.ancestors }, `${where}[${i}]`);
     if (r !== undefined) out.push(r);
   });
   return out;
+}
+
+function refEach(t: JsonObject, ctx: TemplateContext, where: string): Json[] {
+  const refs = ctx.multiRefs?.get(String(t.$refEach));
+  if (refs === undefined) {
+    ctx.issues.push(issue('exception', `mapping ${ctx.def.name}: $refEach names no multi-resource alias ${String(t.$refEach)} at ${where}`));
+    return [];
+  }
+  return refs.map((reference) => ({ reference }));
 }
 
 function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Json | undefined {
@@ -55,6 +87,7 @@ function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Js
     const out: Json[] = [];
     t.forEach((x, i) => {
       if (isObject(x) && isEach(x)) out.push(...expandEach(x, ctx, scope, `${where}[${i}]`));
+      else if (isObject(x) && '$refEach' in x) out.push(...refEach(x, ctx, `${where}[${i}]`));
       else {
         const r = resolve(x, ctx, scope, `${where}[${i}]`);
         if (r !== undefined) out.push(r);
@@ -76,7 +109,10 @@ function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Js
   if ('$path' in t) return convert(t, getPath(ctx.payload, String(t.$path)) as Json | undefined, String(t.$path), ctx);
   if ('$item' in t) {
     const rel = String(t.$item);
-    return convert(t, getPath(scope.item, rel) as Json | undefined, `${scope.itemPath ?? ''}.${rel}`, ctx);
+    const up = Number(t.$up ?? 0);
+    const ancestors = scope.ancestors ?? [];
+    const from = up === 0 ? scope.item : ancestors[ancestors.length - up];
+    return convert(t, getPath(from, rel) as Json | undefined, `${scope.itemPath ?? ''}${up ? ` (up ${up})` : ''}.${rel}`, ctx);
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(t)) {
@@ -120,6 +156,15 @@ function convert(t: JsonObject, v: Json | undefined, path: string, ctx: Template
       return undefined;
     }
     return parsed.iso;
+  }
+  if (t.$as === 'time') {
+    // HH:MM or HHMM (care-plan tables) → FHIR time HH:MM:SS; 24:00 (end of day) has no FHIR time.
+    const m = /^([01][0-9]|2[0-3]):?([0-5][0-9])$/.exec(String(v));
+    if (!m) {
+      ctx.issues.push(issue('value', `'${String(v)}' is not a time of day (HH:MM, 00:00–23:59)`, path));
+      return undefined;
+    }
+    return `${m[1]}:${m[2]}:00`;
   }
   if (t.$as === 'string') return String(v);
   if (t.$as === 'number') return Number(v);

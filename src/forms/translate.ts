@@ -8,7 +8,7 @@ import { isObject, type JsonObject } from './paths.js';
 import { validatePayload } from './payload-validator.js';
 
 /** Care-form payload → FHIR document. Throws one OperationOutcomeError listing every problem. */
-export function formToFhir(def: FormDefinition, payload: unknown, opts: { now: string }): FormDocument {
+export function formToFhir(def: FormDefinition, payload: unknown, opts: { now: string; submitter?: string }): FormDocument {
   if (!isObject(payload)) throw new OperationOutcomeError(400, [issue('structure', `a ${def.mapping.title} payload must be a JSON object`)]);
   const schemaIssues = validatePayload(def, payload);
   if (schemaIssues.length > 0) {
