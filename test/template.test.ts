@@ -62,3 +62,19 @@ describe('mapping templates', () => {
     expect(list.map((g) => (g.description as { text: string }).text)).to.deep.equal(['屋内を一人で歩ける', '週2回入浴', '清潔保持']);
   });
 });
+
+describe('mapping templates: conditional content', () => {
+  it('$if emits fixed content only with its value; a complex extension keeps its surviving sub-extensions', () => {
+    const t = {
+      class: [{ $if: 'header.name', type: { text: 'plan' }, value: { $path: 'header.name' } }, { $if: 'header.none', type: { text: 'plan' } }],
+      extension: [
+        { url: 'urn:complex', extension: [{ url: 'a', valueString: { $path: 'header.name' } }, { url: 'b', valueString: { $path: 'header.none' } }] },
+        { url: 'urn:empty', extension: [{ url: 'b', valueString: { $path: 'header.none' } }] },
+      ],
+    };
+    expect(resolveTemplate(t, ctx(), 't')).to.deep.equal({
+      class: [{ type: { text: 'plan' }, value: '山田　花子' }],
+      extension: [{ url: 'urn:complex', extension: [{ url: 'a', valueString: '山田　花子' }] }],
+    });
+  });
+});

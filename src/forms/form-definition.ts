@@ -32,7 +32,7 @@ export interface FormDefinition {
   /** Questionnaire url|version, as QuestionnaireResponse.questionnaire carries it. */
   questionnaireCanonical: string;
   items: Map<string, QuestionnaireItem>;
-  codeMaps: Map<string, Record<string, string>>;
+  codeMaps: Map<string, Record<string, string | number>>;
   /** JSON Schema of the care-form payload (profiles/schemas/<form>.schema.json). */
   payloadSchema: JsonObject;
 }

@@ -61,7 +61,7 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
   return problems;
 }
 
-export function loadFormDefinitionSansSchema(root: string, mappingFile: string, questionnaires: Map<string, Questionnaire>, codeMaps: Map<string, Record<string, string>>): Omit<FormDefinition, 'payloadSchema'> {
+export function loadFormDefinitionSansSchema(root: string, mappingFile: string, questionnaires: Map<string, Questionnaire>, codeMaps: Map<string, Record<string, string | number>>): Omit<FormDefinition, 'payloadSchema'> {
   const mapping = readJson<FormMapping>(join(root, 'mappings', mappingFile));
   const questionnaire = questionnaires.get(mapping.questionnaire);
   if (!questionnaire) throw new Error(`mappings/${mappingFile}: no Questionnaire with url ${mapping.questionnaire} in profiles/`);
@@ -78,12 +78,12 @@ export function loadFormDefinitionSansSchema(root: string, mappingFile: string, 
   return def;
 }
 
-export function loadCodeMaps(root: string): Map<string, Record<string, string>> {
+export function loadCodeMaps(root: string): Map<string, Record<string, string | number>> {
   const dir = join(root, 'mappings', 'codemaps');
-  const out = new Map<string, Record<string, string>>();
+  const out = new Map<string, Record<string, string | number>>();
   if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.json'))) {
-    const cm = readJson<{ name: string; map: Record<string, string> }>(join(dir, f));
+    const cm = readJson<{ name: string; map: Record<string, string | number> }>(join(dir, f));
     out.set(cm.name, cm.map);
   }
   return out;

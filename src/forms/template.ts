@@ -10,6 +10,9 @@
 //                                          "needs[].goals[]" flattens nested lists; {"$item": "x", "$up": 1}
 //                                          reads the enclosing element
 //   {"$refEach": "alias"}                  (in an array) one Reference per resource of a multi-resource alias
+//   {"$if": "a.b", …}                      the object only when that payload value is present ("$ifItem": a value
+//                                          of the current $each element); lets fixed content (a class type, a unit)
+//                                          go with an optional value instead of standing alone
 // Substitution is structural (never string replacement), and absent values drop their element: nothing empty
 // is emitted.
 import { issue, type Issue } from '../fhir/outcome.js';
@@ -83,6 +86,11 @@ function refEach(t: JsonObject, ctx: TemplateContext, where: string): Json[] {
 }
 
 function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Json | undefined {
+  if (isObject(t) && ('$if' in t || '$ifItem' in t)) {
+    const { $if: cond, $ifItem: condItem, ...rest } = t;
+    const v = cond !== undefined ? getPath(ctx.payload, String(cond)) : getPath(scope.item, String(condItem));
+    return v === undefined || v === null ? undefined : resolve(rest, ctx, scope, where);
+  }
   if (Array.isArray(t)) {
     const out: Json[] = [];
     t.forEach((x, i) => {
@@ -120,9 +128,11 @@ function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Js
     if (r !== undefined) out[k] = r;
   }
   const meaningful = Object.keys(out).filter((k) => k !== 'resourceType' && k !== 'system' && k !== 'use' && k !== 'url' && k !== 'extension');
+  // A complex extension (url + sub-extensions, no value[x]) carries its sub-extensions: keep it when any survived.
+  const complexExtension = typeof out.url === 'string' && Array.isArray(out.extension) && !Object.keys(out).some((k) => k.startsWith('value'));
   // An element whose only content is its fixed scaffolding (a system without a value, an extension wrapper
   // without its subject) carries nothing: drop it rather than emit an empty shell.
-  return meaningful.length > 0 || 'resourceType' in out ? out : undefined;
+  return meaningful.length > 0 || complexExtension || 'resourceType' in out ? out : undefined;
 }
 
 export function resolveTemplate(t: Json, ctx: TemplateContext, where: string): Json | undefined {
