@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { FormDefinition } from '../src/forms/form-definition.js';
 import { resolveResources, resolveTemplate, type TemplateContext } from '../src/forms/template.js';
 import type { Issue } from '../src/fhir/outcome.js';
+import type { Json } from '../src/forms/paths.js';
 
 const def = { name: 't', codeMaps: new Map([['dow', { '1': 'mon', '7': 'sun' }]]) } as unknown as FormDefinition;
 const payload = {
@@ -72,7 +73,7 @@ describe('mapping templates: conditional content', () => {
         { url: 'urn:empty', extension: [{ url: 'b', valueString: { $path: 'header.none' } }] },
       ],
     };
-    expect(resolveTemplate(t, ctx(), 't')).to.deep.equal({
+    expect(resolveTemplate(t as unknown as Json, ctx(), 't')).to.deep.equal({
       class: [{ type: { text: 'plan' }, value: '山田　花子' }],
       extension: [{ url: 'urn:complex', extension: [{ url: 'a', valueString: '山田　花子' }] }],
     });
