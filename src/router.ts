@@ -6,9 +6,10 @@ import { createInTx } from './fhir/handlers/create.js';
 import { readResource } from './fhir/handlers/read.js';
 import { searchResources } from './fhir/handlers/search.js';
 import { processBundle } from './fhir/handlers/transaction.js';
-import { normalizeError, notFound, notSupported, toOperationOutcome, unauthorized, type Issue } from './fhir/outcome.js';
+import { badRequest, normalizeError, notFound, notSupported, toOperationOutcome, unauthorized, type Issue } from './fhir/outcome.js';
 import type { GatewayRequest, GatewayResponse } from './fhir/request.js';
 import { getForm, postForm } from './forms/handlers.js';
+import { exportCareplanFile, importCareplanFile } from './careplan-csv/service.js';
 import type { GatewayContext } from './gateway-context.js';
 
 type Handler = (ctx: GatewayContext, req: GatewayRequest, party: Party, params: string[]) => Promise<GatewayResponse>;
@@ -24,6 +25,8 @@ interface Route {
 const TYPE = '([A-Z][A-Za-z]+)';
 const ID = '([A-Za-z0-9\\-.]{1,64})';
 const FORM = '([a-z0-9-]+)';
+/** a file name of the care-plan CSV standard (ケアプランデータ連携標準仕様), e.g. UP1KYO_1370000018_43_1371000009_15_20240401100000.CSV */
+const CSV_FILE = '([A-Z0-9_]{1,80}\\.CSV)';
 
 export const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/fhir\/metadata$/, name: '/fhir/metadata', handler: async (ctx) => ({ status: 200, body: capabilityStatement(ctx, VERSION, ctx.clock()) }) },
@@ -43,6 +46,22 @@ export const ROUTES: Route[] = [
   { method: 'GET', pattern: new RegExp(`^/fhir/${TYPE}/${ID}$`), name: '/fhir/{type}/{id}', handler: (ctx, _req, party, [type, id]) => readResource(ctx, party, type!, id!) },
   { method: 'POST', pattern: new RegExp(`^/forms/${FORM}$`), name: '/forms/{form}', handler: (ctx, req, party, [form]) => postForm(ctx, party, form!, req.body) },
   { method: 'GET', pattern: new RegExp(`^/forms/${FORM}/${ID}$`), name: '/forms/{form}/{id}', handler: (ctx, _req, party, [form, id]) => getForm(ctx, party, form!, id!) },
+  {
+    method: 'PUT', pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`), name: '/careplan-csv/{file}',
+    handler: async (ctx, req, party, [file]) => {
+      if (!Buffer.isBuffer(req.body)) throw badRequest('send the file\'s bytes as Content-Type: text/csv; charset=Shift_JIS');
+      const out = await importCareplanFile(ctx, party, file!, req.body);
+      return { status: out.status, body: out.summary, headers: { Location: `/careplan-csv/${file}` } };
+    },
+  },
+  {
+    method: 'GET', pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`), name: '/careplan-csv/{file}',
+    handler: async (ctx, _req, party, [file]) => ({
+      status: 200,
+      body: await exportCareplanFile(ctx, party, file!),
+      headers: { 'Content-Type': 'text/csv; charset=Shift_JIS', 'Content-Disposition': `attachment; filename="${file}"` },
+    }),
+  },
 ];
 
 export const VERSION = '0.1.0';

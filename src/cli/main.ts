@@ -1,5 +1,6 @@
 // kaigo-gateway CLI: serve | translate | validate | pki init.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createGatewayContext } from '../app.js';
 import { configFromEnv } from '../config.js';
@@ -95,6 +96,72 @@ program
       process.stderr.write(`${file}: ${kind}: ${errors.length} problem(s)\n`);
       process.exitCode = 1;
     } else process.stdout.write(`${file}: valid ${kind}\n`);
+  });
+
+const careplan = program.command('careplan-csv').description('files of the ケアプランデータ連携標準仕様 v4.1 (居宅: UP1KYO/UP2KYO/UP3KYO/UPHOSOKU/UPPLAN/UPSIKYU, DLT1KYO/DLTPLAN)');
+
+async function openStore(dataDir: string | undefined): Promise<Store> {
+  const cfg = configFromEnv(process.env, dataDir ? { dataDir } : {});
+  const { SqliteStore } = await import('../storage/sqlite-store.js');
+  const { databaseFile } = await import('../config.js');
+  if (cfg.databaseUrl) {
+    const { PgStore } = await import('../storage/pg-store.js');
+    return PgStore.connect(cfg.databaseUrl);
+  }
+  return new SqliteStore(databaseFile(cfg));
+}
+
+careplan
+  .command('import')
+  .description('import files in send-unit order (time stamp, then 1表/2表/3表/6表/7表/補足/削除), each in one transaction; stops at the first file that fails')
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .argument('<files...>')
+  .action(async (files: string[], o: { dataDir?: string }) => {
+    const { careplanLayouts, compareFiles, importCareplanFile, parseFileName } = await import('../careplan-csv/service.js');
+    const named = files.map((f) => ({ path: f, name: parseFileName(basename(f), careplanLayouts()) }));
+    named.sort((a, b) => compareFiles(a.name, b.name));
+    const store = await openStore(o.dataDir);
+    try {
+      const ctx = await createGatewayContext(store);
+      for (const f of named) {
+        const party = { kind: 'care-manager-office' as const, code: f.name.senderOffice, name: 'kaigo-gateway CLI' };
+        const { summary } = await importCareplanFile(ctx, party, basename(f.path), readFileSync(f.path));
+        const created = summary.documents.filter((d) => d.created).length;
+        process.stdout.write(`${summary.file}: ${summary.replay ? 'already imported' : `${summary.documents.length} document(s) (${created} new), ${summary.superseded.length} superseded, ${summary.deleted.length} deleted`}\n`);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+careplan
+  .command('export')
+  .description('write the current plans as standard files (one send unit per office, and per office and 対象年月 for 第6・7表)')
+  .requiredOption('--out <dir>', 'directory to write the .CSV files to')
+  .option('--to <office_type>', '送信先 事業所番号_サービス種類 for the file names', '0000000000_00')
+  .option('--timestamp <YYYYMMDDHHMMSS>', 'time stamp of the first send unit (default: now)')
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .action(async (o: { out: string; to: string; timestamp?: string; dataDir?: string }) => {
+    const m = /^([0-9]{10})_([0-9A-Z]{2})$/.exec(o.to);
+    if (!m) throw new InvalidArgumentError('--to must be <事業所番号 10 digits>_<サービス種類 2>');
+    if (o.timestamp !== undefined && !/^[0-9]{14}$/.test(o.timestamp)) throw new InvalidArgumentError('--timestamp must be YYYYMMDDHHMMSS');
+    const now = new Date();
+    const p2 = (n: number): string => String(n).padStart(2, '0');
+    const timestamp = o.timestamp ?? `${now.getFullYear()}${p2(now.getMonth() + 1)}${p2(now.getDate())}${p2(now.getHours())}${p2(now.getMinutes())}${p2(now.getSeconds())}`;
+    const { exportCurrentPlans } = await import('../careplan-csv/service.js');
+    const store = await openStore(o.dataDir);
+    try {
+      const ctx = await createGatewayContext(store);
+      const files = await exportCurrentPlans(ctx, { receiverOffice: m[1]!, receiverServiceType: m[2]!, timestamp });
+      mkdirSync(o.out, { recursive: true });
+      for (const f of files) {
+        writeFileSync(join(o.out, f.name), f.bytes);
+        process.stdout.write(`${join(o.out, f.name)}\n`);
+      }
+      process.stdout.write(`${files.length} file(s)\n`);
+    } finally {
+      await store.close();
+    }
   });
 
 const pki = program.command('pki').description('development PKI');

@@ -40,6 +40,7 @@ export function createExpressApp(deps: AppDeps): express.Express {
   });
   app.use(express.json({ type: ['application/json', 'application/fhir+json', 'application/*+json'], limit: '10mb', strict: false }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' })); // POST /fhir/{type}/_search
+  app.use(express.raw({ type: ['text/csv'], limit: '50mb' })); // PUT /careplan-csv/{file}: Shift-JIS bytes, decoded by the handler
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
@@ -79,6 +80,7 @@ export function createExpressApp(deps: AppDeps): express.Express {
     res.setHeader('X-Request-Id', requestId);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
     if (out.body === undefined) return void res.end();
+    if (Buffer.isBuffer(out.body)) return void res.send(out.body); // e.g. a care-plan CSV file; its Content-Type is in out.headers
     const isFhir = req.path.startsWith('/fhir') || (out.body as { resourceType?: string }).resourceType === 'OperationOutcome';
     res.setHeader('Content-Type', isFhir ? FHIR_JSON : 'application/json; charset=utf-8');
     res.send(JSON.stringify(out.body));
