@@ -79,3 +79,12 @@ describe('mapping templates: conditional content', () => {
     });
   });
 });
+
+describe('mapping templates: values meaning none', () => {
+  it('$none drops the element for the listed values and converts the rest', () => {
+    const issues: Issue[] = [];
+    const r = resolveTemplate([{ $each: 'week', $template: { at: { $item: 'start', $as: 'time', $none: ['2400', '24:00'] } } }], ctx(issues), 't');
+    expect(r).to.deep.equal([{ at: '09:30:00' }]);
+    expect(issues).to.deep.equal([]);
+  });
+});

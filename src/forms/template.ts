@@ -10,6 +10,7 @@
 //                                          "needs[].goals[]" flattens nested lists; {"$item": "x", "$up": 1}
 //                                          reads the enclosing element
 //   {"$refEach": "alias"}                  (in an array) one Reference per resource of a multi-resource alias
+//   "$none": ["9999"]                      beside $path/$item: values that mean "none" and drop the element
 //   {"$if": "a.b", …}                      the object only when that payload value is present ("$ifItem": a value
 //                                          of the current $each element); lets fixed content (a class type, a unit)
 //                                          go with an optional value instead of standing alone
@@ -150,6 +151,8 @@ export const isMultiResource = (t: JsonObject): boolean => isEach(t);
 
 function convert(t: JsonObject, v: Json | undefined, path: string, ctx: TemplateContext): Json | undefined {
   if (v === undefined || v === null) return undefined;
+  // Values the form uses to mean "none" (e.g. 9999 = no time in the care-plan CSV) drop their element.
+  if (Array.isArray(t.$none) && t.$none.map(String).includes(String(v))) return undefined;
   if (typeof t.$codeMap === 'string') {
     const map = ctx.def.codeMaps.get(t.$codeMap);
     const mapped = map?.[String(v)];
