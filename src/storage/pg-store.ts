@@ -3,52 +3,18 @@
 // and advisory locks so two nodes cannot both create the document with one business identifier.
 import pg from 'pg';
 import { isoWithOffset } from '../fhir/clock.js';
+import { rowToRecord, schemaSql, type ResourceRow } from './schema.js';
 import { buildWhere } from './sql-search.js';
-import type { AccessTag, ReadScope, SearchQuery, Store, StoreTx, StoredRecord, WriteRecord } from './store.js';
+import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord, WriteRecord } from './store.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS resources (
-  type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
-  last_updated TEXT NOT NULL, last_updated_local TEXT NOT NULL, updated_ms BIGINT NOT NULL,
-  author TEXT NOT NULL, form TEXT, insurer_number TEXT, insured_number TEXT,
-  content JSONB NOT NULL,
-  PRIMARY KEY (type, id)
-);
-CREATE TABLE IF NOT EXISTS resource_history (
-  type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, last_updated TEXT NOT NULL, content JSONB NOT NULL,
-  PRIMARY KEY (type, id, version)
-);
-CREATE TABLE IF NOT EXISTS search_index (
-  type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, system TEXT, value TEXT NOT NULL, high TEXT
-);
-CREATE INDEX IF NOT EXISTS search_index_lookup ON search_index (type, param, value);
-CREATE INDEX IF NOT EXISTS search_index_owner ON search_index (type, id);
-CREATE INDEX IF NOT EXISTS resources_scope ON resources (type, form, insurer_number);
-CREATE INDEX IF NOT EXISTS resources_updated ON resources (type, updated_ms);
-`;
 
-interface Row {
-  id: string;
-  author: string;
-  form: string | null;
-  insurer_number: string | null;
-  insured_number: string | null;
-  content: StoredRecord['resource'];
-}
 
-function toRecord(row: Row): StoredRecord {
-  const access: AccessTag = { author: row.author };
-  if (row.form !== null) access.form = row.form;
-  if (row.insurer_number !== null) access.insurerNumber = row.insurer_number;
-  if (row.insured_number !== null) access.insuredNumber = row.insured_number;
-  return { resource: row.content, access };
-}
 
 type Queryable = pg.Pool | pg.PoolClient;
 
 async function readRow(db: Queryable, type: string, id: string): Promise<StoredRecord | undefined> {
-  const r = await db.query<Row>('SELECT id, author, form, insurer_number, insured_number, content FROM resources WHERE type = $1 AND id = $2', [type, id]);
-  return r.rows[0] ? toRecord(r.rows[0]) : undefined;
+  const r = await db.query<ResourceRow>('SELECT id, author, form, insurer_number, insured_number, content FROM resources WHERE type = $1 AND id = $2', [type, id]);
+  return r.rows[0] ? rowToRecord(r.rows[0]) : undefined;
 }
 
 async function findIds(db: Queryable, type: string, system: string, value: string): Promise<string[]> {
@@ -66,7 +32,7 @@ export class PgStore implements Store {
     try {
       // Several nodes may start at once: serialise schema creation.
       await client.query('SELECT pg_advisory_lock(727274)');
-      await client.query(SCHEMA);
+      await client.query(schemaSql('postgresql'));
       await client.query('SELECT pg_advisory_unlock(727274)');
     } finally {
       client.release();
@@ -107,11 +73,11 @@ export class PgStore implements Store {
     const total = Number((await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`, where.params)).rows[0]!.n);
     const order = q.sort === 'lastUpdated' ? 'r.updated_ms ASC, r.id ASC' : 'r.updated_ms DESC, r.id ASC';
     const n = where.params.length;
-    const rows = await this.pool.query<Row>(
+    const rows = await this.pool.query<ResourceRow>(
       `SELECT r.id, r.author, r.form, r.insurer_number, r.insured_number, r.content FROM resources r WHERE ${where.sql} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
       [...where.params, q.count, q.offset],
     );
-    return { total, records: rows.rows.map(toRecord) };
+    return { total, records: rows.rows.map(rowToRecord) };
   }
 
   async ping(): Promise<void> {

@@ -7,49 +7,12 @@ import { dirname } from 'node:path';
 import type { Resource } from 'fhir/r4.js';
 import { isoWithOffset } from '../fhir/clock.js';
 import { AsyncMutex } from './async-mutex.js';
+import { rowToRecord, schemaSql, type ResourceRow } from './schema.js';
 import { buildWhere } from './sql-search.js';
-import type { AccessTag, ReadScope, SearchQuery, Store, StoreTx, StoredRecord, WriteRecord } from './store.js';
+import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord, WriteRecord } from './store.js';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS resources (
-  type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
-  last_updated TEXT NOT NULL, last_updated_local TEXT NOT NULL, updated_ms INTEGER NOT NULL,
-  author TEXT NOT NULL, form TEXT, insurer_number TEXT, insured_number TEXT,
-  content TEXT NOT NULL,
-  PRIMARY KEY (type, id)
-);
-CREATE TABLE IF NOT EXISTS resource_history (
-  type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, last_updated TEXT NOT NULL, content TEXT NOT NULL,
-  PRIMARY KEY (type, id, version)
-);
-CREATE TABLE IF NOT EXISTS search_index (
-  type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, system TEXT, value TEXT NOT NULL, high TEXT
-);
-CREATE INDEX IF NOT EXISTS search_index_lookup ON search_index (type, param, value);
-CREATE INDEX IF NOT EXISTS search_index_owner ON search_index (type, id);
-CREATE INDEX IF NOT EXISTS resources_scope ON resources (type, form, insurer_number);
-CREATE INDEX IF NOT EXISTS resources_updated ON resources (type, updated_ms);
-`;
 
-interface Row {
-  type: string;
-  id: string;
-  version: number;
-  last_updated: string;
-  author: string;
-  form: string | null;
-  insurer_number: string | null;
-  insured_number: string | null;
-  content: string;
-}
 
-function toRecord(row: Row): StoredRecord {
-  const access: AccessTag = { author: row.author };
-  if (row.form !== null) access.form = row.form;
-  if (row.insurer_number !== null) access.insurerNumber = row.insurer_number;
-  if (row.insured_number !== null) access.insuredNumber = row.insured_number;
-  return { resource: JSON.parse(row.content) as StoredRecord['resource'], access };
-}
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -64,14 +27,14 @@ export class SqliteStore implements Store {
     this.writer.pragma('journal_mode = WAL');
     this.writer.pragma('synchronous = FULL');
     this.writer.pragma('busy_timeout = 5000');
-    this.writer.exec(SCHEMA);
+    this.writer.exec(schemaSql('sqlite'));
     this.reader = file === ':memory:' ? this.writer : new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
   }
 
   private readRow(db: Database.Database, type: string, id: string): StoredRecord | undefined {
-    const row = db.prepare('SELECT * FROM resources WHERE type = ? AND id = ?').get(type, id) as Row | undefined;
-    return row ? toRecord(row) : undefined;
+    const row = db.prepare('SELECT * FROM resources WHERE type = ? AND id = ?').get(type, id) as ResourceRow | undefined;
+    return row ? rowToRecord(row) : undefined;
   }
 
   private findIds(db: Database.Database, type: string, system: string, value: string): string[] {
@@ -138,8 +101,8 @@ export class SqliteStore implements Store {
     const where = buildWhere(q.resourceType, q.clauses, scope, () => '?');
     const total = (this.reader.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
     const order = q.sort === 'lastUpdated' ? 'r.updated_ms ASC, r.id ASC' : 'r.updated_ms DESC, r.id ASC';
-    const rows = this.reader.prepare(`SELECT r.* FROM resources r WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.count, q.offset) as Row[];
-    return { total, records: rows.map(toRecord) };
+    const rows = this.reader.prepare(`SELECT r.* FROM resources r WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...where.params, q.count, q.offset) as ResourceRow[];
+    return { total, records: rows.map(rowToRecord) };
   }
 
   async ping(): Promise<void> {
