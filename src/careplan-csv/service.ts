@@ -210,7 +210,8 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
       } catch (e) {
         if (e instanceof OperationOutcomeError && e.status === 422) {
           throw new OperationOutcomeError(422, e.issues.map((i) => {
-            const col = columnOfPath(careplanLayouts().get(name.type)!, i.expression) ?? (layout.kind === 'supplement' ? undefined : undefined);
+            // Point at the CSV column the payload path came from; the diagnostics keep the payload path too.
+            const col = columnOfPath(careplanLayouts().get(name.type)!, i.expression);
             return { ...i, diagnostics: `${i.diagnostics}${i.expression ? ` (${i.expression})` : ''}`, expression: where(line, col?.no ?? keyCol) };
           }));
         }
