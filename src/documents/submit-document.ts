@@ -28,12 +28,22 @@ export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
   throwIfErrors(issues);
 }
 
-/** Runs inside the caller's transaction so a transaction Bundle can hold several documents atomically. */
-export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, payload: unknown): Promise<SubmitResult> {
+/** Policy, translation and validation: pure CPU work, done before any lock is taken. */
+export function prepareDocument(ctx: GatewayContext, party: Party, def: FormDefinition, payload: unknown): FormDocument {
   // Authorise before looking at the content: a party that may not submit learns nothing about validation.
   ctx.policy.assertCanSubmit(party, def, readKeys(def, payload));
   const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
   validateDocument(ctx, doc);
+  return doc;
+}
+
+/** Runs inside the caller's transaction so a transaction Bundle can hold several documents atomically. */
+export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, payload: unknown): Promise<SubmitResult> {
+  return storeDocument(ctx, tx, party, def, prepareDocument(ctx, party, def, payload));
+}
+
+/** Idempotency on the business identifier and one write of every resource, inside the caller's transaction. */
+export async function storeDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, doc: FormDocument): Promise<SubmitResult> {
   const result = { documentReferenceId: doc.documentReference.id!, questionnaireResponseId: doc.questionnaireResponse.id!, doc };
 
   await tx.lock(`${doc.identifier.system}|${doc.identifier.value}`);

@@ -1,7 +1,7 @@
 // /forms/{form}: the same documents as care-form payloads, for systems that speak the paper form's fields.
 import type { QuestionnaireResponse } from 'fhir/r4.js';
 import type { Party } from '../access/party.js';
-import { submitDocument } from '../documents/submit-document.js';
+import { prepareDocument, storeDocument } from '../documents/submit-document.js';
 import { deterministicUuid } from '../fhir/ids.js';
 import { forbidden, notFound } from '../fhir/outcome.js';
 import type { GatewayResponse } from '../fhir/request.js';
@@ -17,7 +17,9 @@ export function formOrThrow(ctx: GatewayContext, name: string): FormDefinition {
 
 export async function postForm(ctx: GatewayContext, party: Party, name: string, body: unknown): Promise<GatewayResponse> {
   const def = formOrThrow(ctx, name);
-  const result = await ctx.store.transaction((tx) => submitDocument(ctx, tx, party, def, body));
+  // Translate and validate before the transaction, so the write lock is held only for the writes.
+  const doc = prepareDocument(ctx, party, def, body);
+  const result = await ctx.store.transaction((tx) => storeDocument(ctx, tx, party, def, doc));
   if (result.created) ctx.events?.stored?.(def.name);
   return {
     status: result.created ? 201 : 200,

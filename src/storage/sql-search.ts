@@ -52,6 +52,7 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
       continue;
     }
     // Positional placeholders: push in the order they appear in the SQL text.
+    const typePh = push(resourceType);
     const paramPh = push(c.param);
     const ors: string[] = [];
     if (c.kind === 'token') {
@@ -69,7 +70,9 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
     } else {
       for (const v of c.values) ors.push(dateCondition('s.value', 's.high', v.prefix, push, v.low, v.high));
     }
-    parts.push(`EXISTS (SELECT 1 FROM search_index s WHERE s.type = r.type AND s.id = r.id AND s.param = ${paramPh} AND (${ors.join(' OR ')}))`);
+    // An uncorrelated IN-subquery is answered from the (type, param, value) index; a correlated EXISTS made
+    // SQLite walk every resource in scope (search cost grew with the number of stored documents).
+    parts.push(`r.id IN (SELECT s.id FROM search_index s WHERE s.type = ${typePh} AND s.param = ${paramPh} AND (${ors.join(' OR ')}))`);
   }
   return { sql: parts.join(' AND '), params };
 }
