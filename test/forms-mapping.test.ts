@@ -47,6 +47,15 @@ describe('form mappings', () => {
     describe(def.name, () => {
       it('has samples', () => expect(samplesOf(def.name).length).to.be.greaterThan(2));
 
+      it('checks the 保険者番号 check digit and the 被保険者番号 shape', () => {
+        const itemAt = (path: string | undefined) => [...def.items.values()].find((it) => it.type !== 'group' && def.mapping.paths[it.linkId] === path);
+        const insurer = itemAt(def.mapping.keys.insurerNumber);
+        expect(insurer, 'keys.insurerNumber names an item').to.not.equal(undefined);
+        expect(insurer!.extension?.some((e) => e.url.endsWith('/check-digit') && e.valueCode === 'mod10-weights-2-1')).to.equal(true);
+        const insured = def.mapping.keys.insuredNumber === undefined ? undefined : itemAt(def.mapping.keys.insuredNumber);
+        if (insured) expect(insured.extension?.find((e) => e.url.endsWith('/regex'))?.valueString).to.equal('^([0-9]{10}|H[0-9]{9})$');
+      });
+
       for (const f of samplesOf(def.name)) {
         describe(f, () => {
           const payload = readSample(def.name, f);
