@@ -49,7 +49,10 @@ function validTimestamp(s: string): boolean {
   return validDate(s.slice(0, 8)) && h < 24 && mi < 60 && se < 60;
 }
 
-/** Processing order of the standard (§2.5): by time stamp; within one send unit the main table first. */
-const ORDER = ['UP1KYO', 'UP2KYO', 'UP3KYO', 'UPPLAN', 'UPSIKYU', 'UPHOSOKU', 'DLT1KYO', 'DLTPLAN'];
-export const compareFiles = (a: CareplanFileName, b: CareplanFileName): number =>
-  a.timestamp.localeCompare(b.timestamp) || ORDER.indexOf(a.type) - ORDER.indexOf(b.type) || (a.month ?? '').localeCompare(b.month ?? '');
+/** Processing order of the standard (§2.5): by time stamp; within one time stamp by the layouts' `order`. */
+export const fileComparator =
+  (layouts: ReadonlyMap<string, Layout>) =>
+  (a: CareplanFileName, b: CareplanFileName): number =>
+    a.timestamp.localeCompare(b.timestamp) ||
+    (layouts.get(a.type)?.order ?? 0) - (layouts.get(b.type)?.order ?? 0) ||
+    (a.month ?? '').localeCompare(b.month ?? '');

@@ -33,6 +33,10 @@ export interface Layout {
   /** what the file name carries after the type: nothing, 対象年月, or 対象年月 / 000000 (UPHOSOKU) */
   fileNameMonth: 'none' | 'target-month' | 'target-month-or-zero';
   kind: 'document' | 'supplement' | 'delete';
+  /** processing order within one time stamp (§2.5: the main table first, the deletions last) */
+  order: number;
+  /** the send units the file belongs to: `plan` (① 第1–3表 + 補足) and/or `month` (② 第6・7表 + 補足); deletions are units of their own */
+  sendUnits?: Array<'plan' | 'month'>;
   /** document: the form each document is; rows with equal documentKey columns are one document */
   form?: string;
   documentKey?: number[];

@@ -19,7 +19,7 @@ import { questionnaireResponseToForm } from '../forms/translate.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { StoredRecord, StoreTx } from '../storage/store.js';
 import { documentToRows, getSlotPath, readRows, rowsToDocuments, rowToFields, setSlotPath, writeCell } from './codec.js';
-import { compareFiles, formatFileName, parseFileName, type CareplanFileName } from './file-name.js';
+import { fileComparator, formatFileName, parseFileName, type CareplanFileName } from './file-name.js';
 import { levelOf, loadLayouts, type Layout, type LayoutColumn } from './layout.js';
 import { parseCsv, writeCsv, type OutField } from './sjis-csv.js';
 
@@ -339,7 +339,8 @@ export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffic
   const units = new Map<string, { sender: string; month?: string; docs: Doc[] }>();
   for (const d of docs) {
     const sender = String(getPath(d.payload, 'header.senderOfficeNumber'));
-    const month = d.form === 'kyotaku-careplan-6' || d.form === 'kyotaku-careplan-7' ? String(getPath(d.payload, 'header.targetMonth')).replace('-', '') : undefined;
+    const monthly = [...layouts.values()].some((l) => l.form === d.form && l.sendUnits?.includes('month'));
+    const month = monthly ? String(getPath(d.payload, 'header.targetMonth')).replace('-', '') : undefined;
     const k = `${sender}|${month ?? ''}`;
     if (!units.has(k)) units.set(k, { sender, ...(month ? { month } : {}), docs: [] });
     units.get(k)!.docs.push(d);
@@ -353,10 +354,12 @@ export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffic
   };
   for (const unit of [...units.values()].sort((a, b) => (a.month ?? '').localeCompare(b.month ?? '') || a.sender.localeCompare(b.sender))) {
     const timestamp = stamp(tick++);
-    const types = unit.month ? ['UPPLAN', 'UPSIKYU', 'UPHOSOKU'] : ['UP1KYO', 'UP2KYO', 'UP3KYO', 'UPHOSOKU'];
-    for (const type of types) {
-      const layout = layouts.get(type)!;
-      const wanted = layout.kind === 'supplement' ? (unit.month ? 'kyotaku-careplan-6' : 'kyotaku-careplan-1') : layout.form;
+    const unitKind = unit.month ? 'month' : 'plan';
+    const unitLayouts = [...layouts.values()].filter((l) => l.sendUnits?.includes(unitKind)).sort((a, b) => a.order - b.order);
+    for (const layout of unitLayouts) {
+      const type = layout.type;
+      // 利用者補足情報 goes with the parent table of its unit (第1表 for plan units, 第6表 for monthly ones).
+      const wanted = layout.kind === 'supplement' ? layout.parents?.[unit.month ? 'targetMonth' : 'planDate'].form : layout.form;
       const records: OutField[][] = [];
       for (const d of unit.docs) {
         if (d.form !== wanted) continue;
@@ -371,4 +374,4 @@ export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffic
   return out;
 }
 
-export { compareFiles, parseFileName, levelOf, rowToFields };
+export { fileComparator, parseFileName, levelOf, rowToFields };

@@ -117,9 +117,10 @@ careplan
   .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
   .argument('<files...>')
   .action(async (files: string[], o: { dataDir?: string }) => {
-    const { careplanLayouts, compareFiles, importCareplanFile, parseFileName } = await import('../careplan-csv/service.js');
+    const { careplanLayouts, fileComparator, importCareplanFile, parseFileName } = await import('../careplan-csv/service.js');
     const named = files.map((f) => ({ path: f, name: parseFileName(basename(f), careplanLayouts()) }));
-    named.sort((a, b) => compareFiles(a.name, b.name));
+    const byStandardOrder = fileComparator(careplanLayouts());
+    named.sort((a, b) => byStandardOrder(a.name, b.name));
     const store = await openStore(o.dataDir);
     try {
       const ctx = await createGatewayContext(store);
