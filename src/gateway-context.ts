@@ -2,16 +2,10 @@
 // and the CLI build a context the same way the server does.
 import type { AccessPolicy } from './access/policy.js';
 import type { Clock } from './fhir/clock.js';
-import type { Issue } from './fhir/outcome.js';
 import type { SearchParameterRegistry } from './fhir/search-parameters.js';
 import type { FormRegistry } from './forms/registry.js';
 import type { Store } from './storage/store.js';
-
-export interface FhirValidatorLike {
-  validate(resource: unknown, opts?: { profile?: string }): Issue[];
-  validateQuestionnaireResponse(qr: unknown): Issue[];
-  validateAnswers(qr: unknown, opts?: { profile?: string }): Issue[];
-}
+import type { FhirValidator } from './validation/fhir-validator.js';
 
 export interface DocumentEvents {
   /** Called after a document has been committed (metrics). */
@@ -21,7 +15,7 @@ export interface DocumentEvents {
 export interface GatewayContext {
   store: Store;
   forms: FormRegistry;
-  validator: FhirValidatorLike;
+  validator: FhirValidator;
   searchParams: SearchParameterRegistry;
   policy: AccessPolicy;
   clock: Clock;

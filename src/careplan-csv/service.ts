@@ -6,7 +6,7 @@
 // The file itself is remembered as a FHIR List (identifier = file name, entries = the documents in file order),
 // so GET regenerates it from the stored documents.
 import { createHash } from 'node:crypto';
-import type { DocumentReference, List, QuestionnaireResponse } from 'fhir/r4.js';
+import type { DocumentReference, List } from 'fhir/r4.js';
 import { partyKey, type Party } from '../access/party.js';
 import { submitDocument } from '../documents/submit-document.js';
 import { CANONICAL_BASE, deterministicUuid } from '../fhir/ids.js';
@@ -15,10 +15,10 @@ import { indexResource } from '../fhir/search-parameters.js';
 import { INSURED_NUMBER_SYSTEM, INSURER_NUMBER_SYSTEM } from '../forms/assemble-document.js';
 import type { FormDefinition } from '../forms/form-definition.js';
 import { getPath, type Json, type JsonObject } from '../forms/paths.js';
-import { questionnaireResponseToForm } from '../forms/translate.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { StoredRecord, StoreTx } from '../storage/store.js';
 import { documentToRows, getSlotPath, readRows, rowsToDocuments, rowToFields, setSlotPath, writeCell } from './codec.js';
+import { storedPayload as payloadOf } from '../documents/stored-payload.js';
 import { fileComparator, formatFileName, parseFileName, type CareplanFileName } from './file-name.js';
 import { levelOf, loadLayouts, type Layout, type LayoutColumn } from './layout.js';
 import { parseCsv, writeCsv, type OutField } from './sjis-csv.js';
@@ -49,12 +49,11 @@ function formOf(ctx: GatewayContext, name: string): FormDefinition {
   return def;
 }
 
-/** The payload of a stored document, from its QuestionnaireResponse. */
+/** The payload of a stored document (it must have one: the care-plan documents are all ours). */
 async function storedPayload(ctx: GatewayContext, read: StoreTx['read'], def: FormDefinition, docRef: DocumentReference): Promise<JsonObject> {
-  const identifier = docRef.identifier?.[0]?.value ?? '';
-  const qr = await read('QuestionnaireResponse', deterministicUuid(identifier, 'questionnaireResponse'));
-  if (!qr) throw new Error(`DocumentReference/${docRef.id} has no QuestionnaireResponse`);
-  return questionnaireResponseToForm(def, qr.resource as QuestionnaireResponse);
+  const payload = await payloadOf(read, def, docRef);
+  if (!payload) throw new Error(`DocumentReference/${docRef.id} has no QuestionnaireResponse`);
+  return payload;
 }
 
 /** Current documents of `form` for one insured person, visible as authored by `party` (all authors when undefined). */

@@ -6,6 +6,7 @@ import { createGatewayContext } from '../app.js';
 import { configFromEnv } from '../config.js';
 import { OperationOutcomeError } from '../fhir/outcome.js';
 import { initDevPki } from '../pki/dev-pki.js';
+import { SqliteStore } from '../storage/sqlite-store.js';
 import type { Store } from '../storage/store.js';
 import { VERSION } from '../router.js';
 import { readJsonFile, translateToFhir, translateToForm, validateInput } from './translate.js';
@@ -17,18 +18,8 @@ const toPort = (v: string): number => {
   return n;
 };
 
-/** The CLI's translate/validate need the profiles and validators but no database. */
-const noStore: Store = {
-  kind: 'none',
-  read: async () => undefined,
-  findByIdentifier: async () => [],
-  transaction: async () => {
-    throw new Error('no store in the CLI');
-  },
-  search: async () => ({ total: 0, records: [] }),
-  ping: async () => undefined,
-  close: async () => undefined,
-};
+/** translate/validate store nothing: an in-memory store stands in for the database. */
+const scratchContext = (): ReturnType<typeof createGatewayContext> => createGatewayContext(new SqliteStore(':memory:'));
 
 function printOutcome(e: OperationOutcomeError): void {
   process.stderr.write(`${JSON.stringify(e.outcome, null, 2)}\n`);
@@ -63,7 +54,7 @@ program
   .option('--out <path>', 'one input: write this file instead of standard output; several inputs or a folder: write into this folder')
   .argument('<paths...>')
   .action(async (paths: string[], o: { form: string; to: string; out?: string }) => {
-    const ctx = await createGatewayContext(noStore);
+    const ctx = await scratchContext();
     const def = ctx.forms.get(o.form);
     if (!def) throw new InvalidArgumentError(`no form named ${o.form}`);
     if (o.to !== 'fhir' && o.to !== 'form') throw new InvalidArgumentError('--to must be fhir or form');
@@ -88,7 +79,7 @@ program
   .option('--form <name>', 'form of a care-form payload (needed when several forms exist)')
   .argument('<file>')
   .action(async (file: string, o: { form?: string }) => {
-    const ctx = await createGatewayContext(noStore);
+    const ctx = await scratchContext();
     const { kind, issues } = validateInput(ctx, readJsonFile(file), o.form);
     const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (errors.length) {
@@ -102,7 +93,6 @@ const careplan = program.command('careplan-csv').description('files of the ã‚±ã‚
 
 async function openStore(dataDir: string | undefined): Promise<Store> {
   const cfg = configFromEnv(process.env, dataDir ? { dataDir } : {});
-  const { SqliteStore } = await import('../storage/sqlite-store.js');
   const { databaseFile } = await import('../config.js');
   if (cfg.databaseUrl) {
     const { PgStore } = await import('../storage/pg-store.js');

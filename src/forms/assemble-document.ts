@@ -56,11 +56,14 @@ export function businessIdentifier(def: FormDefinition, keys: FormKeys, payload:
   return { system: DOCUMENT_ID_SYSTEM, value };
 }
 
+/** The id of one resource of a document (alias e.g. `questionnaireResponse`, `patient`, `goals/0`). */
+export const documentResourceId = (businessIdentifier: string, alias: string): string => deterministicUuid(businessIdentifier, alias);
+
 export function assembleDocument(def: FormDefinition, payload: unknown, opts: { now: string; submitter?: string }): FormDocument {
   const issues: Issue[] = [];
   const keys = readKeys(def, payload);
   const identifier = businessIdentifier(def, keys, payload, opts.submitter);
-  const idOf = (alias: string): string => deterministicUuid(identifier.value!, alias);
+  const idOf = (alias: string): string => documentResourceId(identifier.value!, alias);
 
   const allAliases = Object.keys(def.mapping.resources);
   // Single-resource aliases can be referenced ($ref); a $each alias (e.g. one Observation per measured value)

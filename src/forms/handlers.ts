@@ -1,13 +1,12 @@
 // /forms/{form}: the same documents as care-form payloads, for systems that speak the paper form's fields.
-import type { QuestionnaireResponse } from 'fhir/r4.js';
+import type { DocumentReference } from 'fhir/r4.js';
 import type { Party } from '../access/party.js';
+import { storedPayload } from '../documents/stored-payload.js';
 import { prepareDocument, storeDocument } from '../documents/submit-document.js';
-import { deterministicUuid } from '../fhir/ids.js';
 import { forbidden, notFound } from '../fhir/outcome.js';
 import type { GatewayResponse } from '../fhir/request.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { FormDefinition } from './form-definition.js';
-import { questionnaireResponseToForm } from './translate.js';
 
 export function formOrThrow(ctx: GatewayContext, name: string): FormDefinition {
   const def = ctx.forms.get(name);
@@ -33,8 +32,7 @@ export async function getForm(ctx: GatewayContext, party: Party, name: string, i
   const ref = await ctx.store.read('DocumentReference', id);
   if (!ref || ref.access.form !== def.name) throw notFound(`${def.name}/${id} is not known`);
   if (!ctx.policy.canRead(party, ref.access)) throw forbidden(`${def.name}/${id} is not shared with ${party.kind} ${party.code}`);
-  const identifier = (ref.resource as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value ?? '';
-  const qr = await ctx.store.read('QuestionnaireResponse', deterministicUuid(identifier, 'questionnaireResponse'));
-  if (!qr) throw notFound(`${def.name}/${id} has no answers stored`);
-  return { status: 200, body: questionnaireResponseToForm(def, qr.resource as QuestionnaireResponse) };
+  const payload = await storedPayload((t, i) => ctx.store.read(t, i), def, ref.resource as DocumentReference);
+  if (!payload) throw notFound(`${def.name}/${id} has no answers stored`);
+  return { status: 200, body: payload };
 }
