@@ -63,6 +63,14 @@ describe('bad input never gives a 5xx', function () {
     });
   }
 
+  it('a body over the 10 MB limit is 413 too-costly', async () => {
+    const res = await request(`${gw.url}/forms/shujii-ikensho`, { method: 'POST', dispatcher: hospital.agent, headers: { 'content-type': 'application/json' }, body: `{"x":"${'あ'.repeat(4_000_000)}"}` });
+    const body = JSON.parse(await res.body.text()) as { resourceType: string; issue: Array<{ code: string }> };
+    expect(res.statusCode).to.equal(413);
+    expect(body.resourceType).to.equal('OperationOutcome');
+    expect(body.issue[0]!.code).to.equal('too-costly');
+  });
+
   it('the server is still healthy afterwards', async () => {
     expect((await hospital.get('/readyz')).status).to.equal(200);
   });

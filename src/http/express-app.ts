@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { badRequest, normalizeError } from '../fhir/outcome.js';
+import { badRequest, issue, normalizeError, OperationOutcomeError } from '../fhir/outcome.js';
 import type { GatewayRequest } from '../fhir/request.js';
 import type { QueryParams } from '../fhir/search-query.js';
 import type { GatewayContext } from '../gateway-context.js';
@@ -89,10 +89,13 @@ export function createExpressApp(deps: AppDeps): express.Express {
   // Body-parser failures (malformed JSON, too large, wrong charset) arrive here: answer with an OperationOutcome.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: number }).status;
-    const e = status && status >= 400 && status < 500 ? badRequest(`request body: ${(err as Error).message}`) : normalizeError(err);
-    if (status === 413) e.issues.forEach((i) => (i.code = 'too-costly'));
+    const message = `request body: ${(err as Error).message}`;
+    const e =
+      status === 413 ? new OperationOutcomeError(413, [issue('too-costly', message)])
+      : status && status >= 400 && status < 500 ? badRequest(message)
+      : normalizeError(err);
     if (e.status >= 500) logger.error({ err }, 'unhandled error');
-    res.status(status === 413 ? 413 : e.status).setHeader('Content-Type', FHIR_JSON).send(JSON.stringify(e.outcome));
+    res.status(e.status).setHeader('Content-Type', FHIR_JSON).send(JSON.stringify(e.outcome));
   });
   return app;
 }

@@ -35,7 +35,14 @@ export const TLS_PROFILE = {
   ecdhCurve: TLS_ECDH_CURVES,
 } as const satisfies ConnectionOptions;
 
-const withCrl = (files: TlsFiles): { crl?: Pem | Pem[] } => (files.crl === undefined ? {} : { crl: files.crl });
+/** What both ends of a connection carry: the protocol profile, our certificate, the trusted CA (and its CRL). */
+const endpoint = (files: TlsFiles) => ({
+  ...TLS_PROFILE,
+  ca: files.ca,
+  cert: files.cert,
+  key: files.key,
+  ...(files.crl === undefined ? {} : { crl: files.crl }),
+});
 
 /**
  * Options for `https.createServer`: mutual TLS with the client certificate REQUIRED at the handshake
@@ -44,11 +51,7 @@ const withCrl = (files: TlsFiles): { crl?: Pem | Pem[] } => (files.crl === undef
  */
 export function serverTlsOptions(files: TlsFiles): ServerOptions {
   return {
-    ...TLS_PROFILE,
-    ca: files.ca,
-    cert: files.cert,
-    key: files.key,
-    ...withCrl(files),
+    ...endpoint(files),
     requestCert: true,
     rejectUnauthorized: true,
     honorCipherOrder: true,
@@ -60,14 +63,7 @@ export function serverTlsOptions(files: TlsFiles): ServerOptions {
  * floor, presents our client certificate, verifies the server against `ca` only.
  */
 export function clientTlsOptions(files: TlsFiles): ConnectionOptions {
-  return {
-    ...TLS_PROFILE,
-    ca: files.ca,
-    cert: files.cert,
-    key: files.key,
-    ...withCrl(files),
-    rejectUnauthorized: true,
-  };
+  return { ...endpoint(files), rejectUnauthorized: true };
 }
 
 /**
