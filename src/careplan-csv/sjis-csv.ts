@@ -165,4 +165,3 @@ export function writeCsv(records: OutField[][]): Buffer {
   return bytes;
 }
 
-export const encodeSjis = (s: string): Buffer => iconv.encode(s, ENCODING);

@@ -72,4 +72,3 @@ export function normalizeError(err: unknown): OperationOutcomeError {
   return new OperationOutcomeError(500, [issue('exception', 'Internal error; see the gateway log for the request id')]);
 }
 
-export const allOk = (msg = 'All OK'): OperationOutcome => toOperationOutcome([issue('informational', msg, undefined, 'information')]);

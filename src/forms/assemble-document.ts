@@ -195,4 +195,3 @@ function indexDocument(
   };
 }
 
-export const missingKeyIssue = (key: string, form: string): Issue => issue('required', `form ${form} needs its ${key}`);
