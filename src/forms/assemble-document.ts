@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson } from '../fhir/canonical-json.js';
 import type { Bundle, Composition, DocumentReference, Identifier, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { deterministicUuid, DOCUMENT_ID_SYSTEM } from '../fhir/ids.js';
-import { issue, throwIfErrors, type Issue } from '../fhir/outcome.js';
+import { throwIfErrors, type Issue } from '../fhir/outcome.js';
 import { rewriteReferences } from '../fhir/references.js';
 import { parseDate } from './era-date.js';
 import type { FormDefinition, FormKeyName } from './form-definition.js';
