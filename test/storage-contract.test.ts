@@ -23,7 +23,6 @@ function rec(id: string, over: Partial<WriteRecord> = {}): WriteRecord {
   };
 }
 
-const stores: Array<{ name: string; open: () => Promise<Store>; cleanup: () => void }> = [];
 let pgServer: TestPg | undefined;
 let sqliteDir: string;
 
