@@ -69,9 +69,15 @@ export async function startTestGateway(opts: { databaseUrl?: string } = {}): Pro
       cb();
     },
   });
-  const gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }), {
-    logger: createLogger({ level: 'info', destination: sink }),
-  });
+  let gw: RunningGateway;
+  try {
+    gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }), {
+      logger: createLogger({ level: 'info', destination: sink }),
+    });
+  } catch (e) {
+    rmSync(dataDir, { recursive: true, force: true }); // a gateway that did not start leaves nothing behind
+    throw e;
+  }
   const clients: Client[] = [];
   return {
     ...gw,
