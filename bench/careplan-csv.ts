@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { createGatewayContext } from '../src/app.js';
-import { importCareplanFile, careplanLayouts } from '../src/careplan-csv/service.js';
-import { formatFileName } from '../src/careplan-csv/file-name.js';
-import { parseCsv } from '../src/careplan-csv/sjis-csv.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { importCareplanFile, careplanLayouts } from '../src/services/careplan-csv/service.js';
+import { formatFileName } from '../src/services/careplan-csv/file-name.js';
+import { parseCsv } from '../src/services/careplan-csv/sjis-csv.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { fmt, isMain, machineInfo, markdownTable, median, writeResults } from './lib.js';
 
 const OFFICE = '1370000018';

@@ -2,11 +2,11 @@
 // Bundle), in one process and one run. Each form's largest sample is used.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGatewayContext } from '../src/app.js';
-import { validateDocument } from '../src/documents/submit-document.js';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { formToFhir, questionnaireResponseToForm } from '../src/forms/translate.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { validateDocument } from '../src/services/documents/submit-document.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { formToFhir, questionnaireResponseToForm } from '../src/engine/forms/translate.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { fmt, isMain, machineInfo, markdownTable, median, timedWindow, writeResults } from './lib.js';
 
 const NOW = '2026-11-23T10:00:00.000+09:00';

@@ -5,7 +5,7 @@ import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
 
 export const RESULTS_DIR = join(PROJECT_ROOT, 'bench', 'results');
 

@@ -15,15 +15,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createGatewayContext } from '../src/app.js';
-import { validateDocument } from '../src/documents/submit-document.js';
-import type { GatewayRequest } from '../src/fhir/request.js';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { formToFhir } from '../src/forms/translate.js';
-import { createOpenApiCheck } from '../src/http/openapi-check.js';
-import { handle } from '../src/router.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
-import type { Store } from '../src/storage/store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { validateDocument } from '../src/services/documents/submit-document.js';
+import type { GatewayRequest } from '../src/api/request.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { formToFhir } from '../src/engine/forms/translate.js';
+import { createOpenApiCheck } from '../src/adapters/http/openapi-check.js';
+import { handle } from '../src/api/router.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
+import type { Store } from '../src/engine/storage/store.js';
 import { fmt, markdownTable, median } from './lib.js';
 
 const NOW = '2026-11-23T10:00:00.000+09:00';

@@ -6,14 +6,14 @@
 import { Session } from 'node:inspector/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGatewayContext } from '../src/app.js';
-import { validateDocument } from '../src/documents/submit-document.js';
-import { assembleDocument } from '../src/forms/assemble-document.js';
-import { validatePayload } from '../src/forms/payload-validator.js';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { formToFhir } from '../src/forms/translate.js';
-import type { Store } from '../src/storage/store.js';
-import { validateBase } from '../src/validation/base-validator.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { validateDocument } from '../src/services/documents/submit-document.js';
+import { assembleDocument } from '../src/engine/forms/assemble-document.js';
+import { validatePayload } from '../src/engine/forms/payload-validator.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { formToFhir } from '../src/engine/forms/translate.js';
+import type { Store } from '../src/engine/storage/store.js';
+import { validateBase } from '../src/engine/validation/base-validator.js';
 import { fmt, markdownTable, median, timedWindow } from './lib.js';
 
 const NOW = '2026-11-23T10:00:00.000+09:00';

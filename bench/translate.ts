@@ -15,12 +15,12 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createGatewayContext } from '../src/app.js';
-import { validateDocument } from '../src/documents/submit-document.js';
-import { canonicalJson } from '../src/fhir/canonical-json.js';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { formToFhir, questionnaireResponseToForm } from '../src/forms/translate.js';
-import type { Store } from '../src/storage/store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { validateDocument } from '../src/services/documents/submit-document.js';
+import { canonicalJson } from '../src/base/canonical-json.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { formToFhir, questionnaireResponseToForm } from '../src/engine/forms/translate.js';
+import type { Store } from '../src/engine/storage/store.js';
 import { coresBusy, cpuSnapshot, fmt, isMain, machineInfo, markdownTable, median, timedWindow, writeResults, type MachineInfo } from './lib.js';
 
 const NOW = '2026-11-23T10:00:00.000+09:00';

@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { request } from 'undici';
 import type { DocumentReference, List } from 'fhir/r4.js';
-import { createGatewayContext } from '../src/app.js';
-import { careplanLayouts, exportCareplanFile, exportCurrentPlans, importCareplanFile } from '../src/careplan-csv/service.js';
-import { formatFileName, parseFileName } from '../src/careplan-csv/file-name.js';
-import type { Layout } from '../src/careplan-csv/layout.js';
-import { OperationOutcomeError } from '../src/fhir/outcome.js';
-import type { GatewayContext } from '../src/gateway-context.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { careplanLayouts, exportCareplanFile, exportCurrentPlans, importCareplanFile } from '../src/services/careplan-csv/service.js';
+import { formatFileName, parseFileName } from '../src/services/careplan-csv/file-name.js';
+import type { Layout } from '../src/services/careplan-csv/layout.js';
+import { OperationOutcomeError } from '../src/base/outcome.js';
+import type { GatewayContext } from '../src/engine/gateway-context.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const OFFICE = '1370000018'; // the dev cert "care-office" (care-manager-office)
@@ -115,14 +115,14 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
       // the UP1KYO file still regenerates identically (from the superseded version), and the 第1表 now holds the supplement
       expect(Buffer.compare(await exportCareplanFile(ctx, party, nameOf('UP1KYO', ts)), file([up1('20240401'), up1('20240401', { 3: '0009876543', 22: '', 23: '', 24: '', 25: '', 26: '' })]))).to.equal(0);
       const doc = await ctx.store.read('DocumentReference', h.summary.documents[0]!.documentReference);
-      const qr = await ctx.store.read('QuestionnaireResponse', (await import('../src/fhir/ids.js')).deterministicUuid((doc!.resource as DocumentReference).identifier![0]!.value!, 'questionnaireResponse'));
+      const qr = await ctx.store.read('QuestionnaireResponse', (await import('../src/base/ids.js')).deterministicUuid((doc!.resource as DocumentReference).identifier![0]!.value!, 'questionnaireResponse'));
       expect(JSON.stringify(qr!.resource)).to.include('山田　太郎').and.include('転倒を防ぎ');
     });
 
     it('the 2表 payload nests 課題 → 援助目標 → 援助内容', async () => {
       const r = await importCareplanFile(ctx, party, nameOf('UP2KYO', '20240401100000'), file(up2('20240401')));
       const id = r.summary.documents[0]!.documentReference;
-      const { getForm } = await import('../src/forms/handlers.js');
+      const { getForm } = await import('../src/api/endpoints/forms.js');
       const payload = (await getForm(ctx, party, 'kyotaku-careplan-2', id)).body as { issues: Array<{ no: number; issue?: string; goals: Array<{ services?: unknown[] }> }> };
       expect(payload.issues.map((i) => i.no)).to.deep.equal([1, 2]);
       expect(payload.issues[0]!.goals[0]!.services).to.have.length(2);
@@ -166,7 +166,7 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         if (where) expect(i!.expression).to.equal(where);
         else expect(i!.expression).to.match(new RegExp(`^${n.replace(/\./g, '\\.')}:4:6$`));
         expect(await statuses(ctx, 'kyotaku-careplan-1')).to.deep.equal([]);
-        expect(await ctx.store.read('List', (await import('../src/fhir/ids.js')).deterministicUuid('careplan-csv-file', n))).to.equal(undefined);
+        expect(await ctx.store.read('List', (await import('../src/base/ids.js')).deterministicUuid('careplan-csv-file', n))).to.equal(undefined);
       });
     }
     it('a Shift-JIS code with no MS932 character is an error, not U+FFFD', async () => {

@@ -5,10 +5,10 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createGatewayContext } from '../src/app.js';
-import { expandInputs, summary, translateFiles } from '../src/cli/translate-folder.js';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
+import { createGatewayContext } from '../src/engine/gateway-context.js';
+import { expandInputs, summary, translateFiles } from '../src/adapters/cli/translate-folder.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 
 const run = promisify(execFile);
 const SAMPLES = join(PROJECT_ROOT, 'test', 'samples', 'shujii-ikensho');

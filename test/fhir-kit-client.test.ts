@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import { Client } from 'fhir-kit-client';
 import type { Bundle, CapabilityStatement, DocumentReference, OperationOutcome, Organization, Patient, Practitioner, QuestionnaireResponse } from 'fhir/r4.js';
 import { Agent } from 'undici';
-import { isoWithOffset } from '../src/fhir/clock.js';
-import { loadFormRegistry } from '../src/forms/registry.js';
-import { formToFhir } from '../src/forms/translate.js';
+import { isoWithOffset } from '../src/base/clock.js';
+import { loadFormRegistry } from '../src/engine/forms/registry.js';
+import { formToFhir } from '../src/engine/forms/translate.js';
 import { JP_CORE_DIR } from './support/corpus.js';
 import { addParty, sample, startTestGateway, type TestGateway } from './support/gateway.js';
 

@@ -243,8 +243,8 @@ for (const storeKind of ['sqlite', 'postgresql'] as const) describe(`gateway ove
     });
 
     it('a QuestionnaireResponse answering the form is stored as a document; the same content as the form endpoint', async () => {
-      const { formToFhir } = await import('../src/forms/translate.js');
-      const { loadFormRegistry } = await import('../src/forms/registry.js');
+      const { formToFhir } = await import('../src/engine/forms/translate.js');
+      const { loadFormRegistry } = await import('../src/engine/forms/registry.js');
       const def = loadFormRegistry().get('shujii-ikensho')!;
       const p = fromHospital('unstable-no-consent');
       const qr = formToFhir(def, p, { now: '2026-11-23T10:00:00+09:00' }).questionnaireResponse;
@@ -255,8 +255,8 @@ for (const storeKind of ['sqlite', 'postgresql'] as const) describe(`gateway ove
     });
 
     it('a QuestionnaireResponse with a wrong answer code gets 422 with the path', async () => {
-      const { formToFhir } = await import('../src/forms/translate.js');
-      const { loadFormRegistry } = await import('../src/forms/registry.js');
+      const { formToFhir } = await import('../src/engine/forms/translate.js');
+      const { loadFormRegistry } = await import('../src/engine/forms/registry.js');
       const def = loadFormRegistry().get('shujii-ikensho')!;
       const qr: any = formToFhir(def, fromHospital('full', 'qr-bad'), { now: '2026-11-23T10:00:00+09:00' }).questionnaireResponse;
       const choice = qr.item.flatMap((g: any) => g.item ?? []).find((i: any) => i.answer?.[0]?.valueCoding);

@@ -6,10 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
-import type { GatewayRequest } from '../src/fhir/request.js';
-import type { Issue } from '../src/fhir/outcome.js';
-import { createOpenApiCheck } from '../src/http/openapi-check.js';
-import { ROUTES } from '../src/router.js';
+import type { GatewayRequest } from '../src/api/request.js';
+import type { Issue } from '../src/base/outcome.js';
+import { createOpenApiCheck } from '../src/adapters/http/openapi-check.js';
+import { ROUTES } from '../src/api/router.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FILE = join(ROOT, 'openapi.yaml');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { Agent, request } from 'undici';
-import type { Party } from '../src/access/party.js';
+import type { Party } from '../src/base/party.js';
 import {
   DEV_PARTIES,
   createUntrustedPki,
@@ -17,15 +17,15 @@ import {
   issueClientCertificate,
   loadX509,
   type DevPkiFiles,
-} from '../src/pki/dev-pki.js';
-import { parseSubjectAltName, partyFromPeerCertificate } from '../src/pki/party-from-cert.js';
+} from '../src/engine/pki/dev-pki.js';
+import { parseSubjectAltName, partyFromPeerCertificate } from '../src/engine/pki/party-from-cert.js';
 import {
   TLS13_CIPHERSUITES,
   clientTlsOptions,
   loadPkiFiles,
   serverTlsOptions,
   type TlsFiles,
-} from '../src/pki/tls-options.js';
+} from '../src/engine/pki/tls-options.js';
 
 const EXPECTED_FILES = [
   'ca.crt',

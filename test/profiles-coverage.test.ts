@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PROJECT_ROOT } from '../src/forms/registry.js';
-import { createFhirValidator, type FhirValidator } from '../src/validation/fhir-validator.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { createFhirValidator, type FhirValidator } from '../src/engine/validation/fhir-validator.js';
 
 const EXT_BASE = 'http://kaigo-gateway.jp/fhir/StructureDefinition/';
 const ID_BASE = 'http://kaigo-gateway.jp/fhir/IdSystem/';

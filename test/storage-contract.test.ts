@@ -3,9 +3,9 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PgStore } from '../src/storage/pg-store.js';
-import { SqliteStore } from '../src/storage/sqlite-store.js';
-import type { ReadScope, Store, WriteRecord } from '../src/storage/store.js';
+import { PgStore } from '../src/engine/storage/pg-store.js';
+import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
+import type { ReadScope, Store, WriteRecord } from '../src/engine/storage/store.js';
 import { startTestPg, type TestPg } from './support/pg.js';
 
 const ALL: ReadScope = { authors: ['medical-institution:1311234567'], holdings: [{ form: 'shujii-ikensho', insurerNumber: '131011' }] };

@@ -1,9 +1,9 @@
 // The mapping template language on its own: $path, $item/$up, $index, $each (flattening), $refEach, $as.
 import { expect } from 'chai';
-import type { FormDefinition } from '../src/forms/form-definition.js';
-import { resolveResources, resolveTemplate, type TemplateContext } from '../src/forms/template.js';
-import type { Issue } from '../src/fhir/outcome.js';
-import type { Json } from '../src/forms/paths.js';
+import type { FormDefinition } from '../src/engine/forms/form-definition.js';
+import { resolveResources, resolveTemplate, type TemplateContext } from '../src/engine/forms/template.js';
+import type { Issue } from '../src/base/outcome.js';
+import type { Json } from '../src/base/json-paths.js';
 
 const def = { name: 't', codeMaps: new Map([['dow', { '1': 'mon', '7': 'sun' }]]) } as unknown as FormDefinition;
 const payload = {

@@ -4,11 +4,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Bundle, Composition, DocumentReference, FhirResource, Patient, Practitioner, Questionnaire, QuestionnaireResponse, QuestionnaireResponseItem, StructureDefinition } from 'fhir/r4.js';
-import type { Issue } from '../src/fhir/outcome.js';
-import { loadBaseDefinitions, validateBase } from '../src/validation/base-validator.js';
-import { createFhirValidator, type FhirValidator } from '../src/validation/fhir-validator.js';
-import { createProfileValidator, loadProfilesDir, type ProfileValidator } from '../src/validation/profile-validator.js';
-import { validateAgainstQuestionnaire } from '../src/validation/questionnaire-response-validator.js';
+import type { Issue } from '../src/base/outcome.js';
+import { loadBaseDefinitions, validateBase } from '../src/engine/validation/base-validator.js';
+import { createFhirValidator, type FhirValidator } from '../src/engine/validation/fhir-validator.js';
+import { createProfileValidator, loadProfilesDir, type ProfileValidator } from '../src/engine/validation/profile-validator.js';
+import { validateAgainstQuestionnaire } from '../src/engine/validation/questionnaire-response-validator.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PROFILES = join(ROOT, 'profiles');

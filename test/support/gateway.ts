@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Agent, request } from 'undici';
-import type { Party } from '../../src/access/party.js';
-import { configFromEnv } from '../../src/config.js';
-import { startGateway, type RunningGateway } from '../../src/http/server.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { issueClientCertificate } from '../../src/pki/dev-pki.js';
+import type { Party } from '../../src/base/party.js';
+import { configFromEnv } from '../../src/adapters/config.js';
+import { startGateway, type RunningGateway } from '../../src/adapters/http/server.js';
+import { createLogger } from '../../src/adapters/ops/logger.js';
+import { issueClientCertificate } from '../../src/engine/pki/dev-pki.js';
 
 export interface Reply {
   status: number;

@@ -1,0 +1,23 @@
+// The transport-free request and response the core handles (Medplum pattern): express, the CLI and tests all
+// speak this, so FHIR handling never depends on a web framework.
+import type { Party } from '../base/party.js';
+import type { QueryParams } from '../engine/search/search-query.js';
+
+export interface GatewayRequest {
+  method: string;
+  /** path below the server root, e.g. /fhir/DocumentReference/123 */
+  path: string;
+  query: QueryParams;
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+  /** the caller, from its client certificate; absent only when the certificate names no party */
+  party?: Party;
+  /** absolute base of the FHIR endpoint as the caller reached it, e.g. https://127.0.0.1:8443/fhir */
+  fhirBase: string;
+}
+
+export interface GatewayResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}

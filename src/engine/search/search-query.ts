@@ -1,0 +1,105 @@
+// URL search parameters → a SearchQuery for the store. Unknown parameters and modifiers are refused (400)
+// rather than silently ignored: a search that quietly drops a filter returns more than the caller asked for.
+import { badRequest, issue, OperationOutcomeError, type Issue } from '../../base/outcome.js';
+import { dateRange, type SearchParameterRegistry } from './search-parameters.js';
+import type { SearchClause, SearchQuery } from '../storage/store.js';
+
+export type QueryParams = Record<string, string | string[] | undefined>;
+
+const CONTROL = new Set(['_count', '_offset', '_sort', '_format', '_total']);
+export const DEFAULT_COUNT = 20;
+export const MAX_COUNT = 100;
+
+type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
+function parseDateValue(raw: string, name: string, issues: Issue[]): { prefix: Prefix; low: string; high: string } | undefined {
+  const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw);
+  const range = m ? dateRange(m[2]!) : undefined;
+  if (!m || !range || !/^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/.test(m[2]!)) {
+    issues.push(issue('invalid', `${name}=${raw}: expected [eq|ne|lt|le|gt|ge]YYYY[-MM[-DD[Thh:mm[:ss][offset]]]]`, name));
+    return undefined;
+  }
+  return { prefix: (m[1] as Prefix | undefined) ?? 'eq', ...range };
+}
+
+function intParam(query: QueryParams, name: string, dflt: number, min: number, max: number): number {
+  const raw = query[name];
+  if (raw === undefined) return dflt;
+  const s = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`${name} must be a whole number from ${min} to ${max}`, name);
+  return n;
+}
+
+export function parseSearch(resourceType: string, query: QueryParams, reg: SearchParameterRegistry): SearchQuery {
+  const issues: Issue[] = [];
+  const clauses: SearchClause[] = [];
+  const params = reg.get(resourceType) ?? new Map();
+  for (const [key, raw] of Object.entries(query)) {
+    if (raw === undefined || CONTROL.has(key)) continue;
+    const [name, modifier] = key.split(':') as [string, string | undefined];
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      const values = value.split(',').filter((v) => v !== '');
+      if (values.length === 0) {
+        issues.push(issue('invalid', `${key} has no value`, key));
+        continue;
+      }
+      if (name === '_id' && !modifier) {
+        clauses.push({ kind: 'id', values });
+        continue;
+      }
+      if (name === '_lastUpdated' && !modifier) {
+        const vs = values.map((v) => parseDateValue(v, key, issues)).filter((v) => v !== undefined);
+        if (vs.length === values.length) clauses.push({ kind: 'lastUpdated', values: vs });
+        continue;
+      }
+      const p = params.get(name);
+      if (!p) {
+        const known = ['_id', '_lastUpdated', ...params.keys()].join(', ');
+        issues.push(issue('not-supported', `${resourceType} has no search parameter '${name}'; supported: ${known}`, key));
+        continue;
+      }
+      if (modifier) {
+        issues.push(issue('not-supported', `modifier :${modifier} is not supported on ${name}`, key));
+        continue;
+      }
+      switch (p.type) {
+        case 'token':
+          clauses.push({
+            kind: 'token',
+            param: name,
+            values: values.map((v) => {
+              const bar = v.indexOf('|');
+              if (bar < 0) return { code: v };
+              const system = v.slice(0, bar);
+              const code = v.slice(bar + 1);
+              return { system, ...(code !== '' ? { code } : {}) };
+            }),
+          });
+          break;
+        case 'string':
+          clauses.push({ kind: 'string', param: name, values });
+          break;
+        case 'reference':
+          clauses.push({ kind: 'reference', param: name, values });
+          break;
+        case 'date': {
+          const vs = values.map((v) => parseDateValue(v, key, issues)).filter((v) => v !== undefined);
+          if (vs.length === values.length) clauses.push({ kind: 'date', param: name, values: vs });
+          break;
+        }
+      }
+    }
+  }
+  if (issues.length) throw new OperationOutcomeError(400, issues);
+  const sortRaw = query._sort;
+  const sort = sortRaw === undefined ? '-_lastUpdated' : String(sortRaw);
+  if (sort !== '_lastUpdated' && sort !== '-_lastUpdated') throw badRequest(`_sort supports _lastUpdated and -_lastUpdated`, '_sort');
+  return {
+    resourceType,
+    clauses,
+    count: intParam(query, '_count', DEFAULT_COUNT, 1, MAX_COUNT),
+    offset: intParam(query, '_offset', 0, 0, 1_000_000),
+    sort: sort === '_lastUpdated' ? 'lastUpdated' : '-lastUpdated',
+  };
+}

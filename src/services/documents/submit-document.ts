@@ -1,0 +1,68 @@
+// Storing one care-form document: policy check, translation, validation of what we emit, idempotency on the
+// business identifier, and every resource of the document written in one transaction (all or nothing).
+import type { Resource } from 'fhir/r4.js';
+import { partyKey, type Party } from '../../base/party.js';
+import { canonicalJson } from '../../base/canonical-json.js';
+import { conflict, throwIfErrors, type Issue } from '../../base/outcome.js';
+import { indexResource } from '../../engine/search/search-parameters.js';
+import { readKeys, type FormDocument } from '../../engine/forms/assemble-document.js';
+import type { FormDefinition } from '../../engine/forms/form-definition.js';
+import { formToFhir } from '../../engine/forms/translate.js';
+import type { GatewayContext } from '../../engine/gateway-context.js';
+import type { AccessTag, StoreTx } from '../../engine/storage/store.js';
+
+export interface SubmitResult {
+  created: boolean;
+  documentReferenceId: string;
+  questionnaireResponseId: string;
+  doc: FormDocument;
+}
+
+export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
+  const issues: Issue[] = [
+    ...ctx.validator.validate(doc.bundle, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle' }),
+    ...ctx.validator.validate(doc.documentReference, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference' }),
+    // The QR was base-validated as a Bundle entry just above; here its profile and its Questionnaire's rules.
+    ...ctx.validator.validateAnswers(doc.questionnaireResponse, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-questionnaireresponse' }),
+  ];
+  throwIfErrors(issues);
+}
+
+/** Policy, translation and validation: pure CPU work, done before any lock is taken. */
+export function prepareDocument(ctx: GatewayContext, party: Party, def: FormDefinition, payload: unknown): FormDocument {
+  // Authorise before looking at the content: a party that may not submit learns nothing about validation.
+  ctx.policy.assertCanSubmit(party, def, readKeys(def, payload));
+  const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
+  validateDocument(ctx, doc);
+  return doc;
+}
+
+/** Runs inside the caller's transaction so a transaction Bundle can hold several documents atomically. */
+export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, payload: unknown): Promise<SubmitResult> {
+  return storeDocument(ctx, tx, party, def, prepareDocument(ctx, party, def, payload));
+}
+
+/** Idempotency on the business identifier and one write of every resource, inside the caller's transaction. */
+export async function storeDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, doc: FormDocument): Promise<SubmitResult> {
+  const result = { documentReferenceId: doc.documentReference.id!, questionnaireResponseId: doc.questionnaireResponse.id!, doc };
+
+  await tx.lock(`${doc.identifier.system}|${doc.identifier.value}`);
+  const existing = await tx.findByIdentifier('DocumentReference', doc.identifier.system!, doc.identifier.value!);
+  if (existing.length > 0) {
+    // A retry of the same submission is answered with what is stored; a different document under the same
+    // identifier is a conflict, never a silent overwrite.
+    const stored = await tx.read('QuestionnaireResponse', result.questionnaireResponseId);
+    const same = stored !== undefined && canonicalJson((stored.resource as { item?: unknown }).item) === canonicalJson(doc.questionnaireResponse.item);
+    if (!same) throw conflict(`a different ${def.mapping.title} with identifier ${doc.identifier.value} is already stored`, 'identifier');
+    return { ...result, created: false };
+  }
+
+  const access: AccessTag = { author: partyKey(party), form: def.name };
+  if (doc.keys.insurerNumber !== undefined) access.insurerNumber = doc.keys.insurerNumber;
+  if (doc.keys.insuredNumber !== undefined) access.insuredNumber = doc.keys.insuredNumber;
+  const all: Resource[] = [doc.documentReference, doc.bundle, ...doc.resources];
+  for (const resource of all) {
+    await tx.put({ resource: resource as Resource & { id: string }, access, index: indexResource(ctx.searchParams, resource) });
+  }
+  return { ...result, created: true };
+}
