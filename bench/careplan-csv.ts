@@ -18,10 +18,12 @@ const ROWS_PER_PERSON = 10;
 
 function record(cells: Record<number, string>): string {
   const layout = careplanLayouts().get('UPPLAN')!;
-  return layout.columns.map((c) => {
-    const v = c.no === 1 ? '202407' : (cells[c.no] ?? '');
-    return c.format === 'free-text' ? `"${v.replace(/"/g, '""')}"` : v;
-  }).join(',');
+  return layout.columns
+    .map((c) => {
+      const v = c.no === 1 ? '202407' : (cells[c.no] ?? '');
+      return c.format === 'free-text' ? `"${v.replace(/"/g, '""')}"` : v;
+    })
+    .join(',');
 }
 
 export function upplanFile(people = PEOPLE, rows = ROWS_PER_PERSON): { name: string; bytes: Buffer; rows: number } {
@@ -30,14 +32,47 @@ export function upplanFile(people = PEOPLE, rows = ROWS_PER_PERSON): { name: str
   for (let p = 0; p < people; p++) {
     const insured = String(1000000 + p).padStart(10, '0');
     for (let r = 0; r < rows; r++) {
-      lines.push(record({ 2: '131011', 3: insured, 4: '20240425', 5: month, 6: OFFICE, 7: '佐藤　花子', 8: '655', 10: `${month}${String(r + 1).padStart(2, '0')}`, 12: '0930', 13: '1600', 14: '1', 15: '155111', 20: '1371000009', 21: 'デイサービス「ひまわり」', 23: '0' }));
+      lines.push(
+        record({
+          2: '131011',
+          3: insured,
+          4: '20240425',
+          5: month,
+          6: OFFICE,
+          7: '佐藤　花子',
+          8: '655',
+          10: `${month}${String(r + 1).padStart(2, '0')}`,
+          12: '0930',
+          13: '1600',
+          14: '1',
+          15: '155111',
+          20: '1371000009',
+          21: 'デイサービス「ひまわり」',
+          23: '0',
+        }),
+      );
     }
   }
-  const name = formatFileName({ type: 'UPPLAN', month, senderOffice: OFFICE, senderServiceType: '43', receiverOffice: '1371000009', receiverServiceType: '15', timestamp: '20240425120000' });
+  const name = formatFileName({
+    type: 'UPPLAN',
+    month,
+    senderOffice: OFFICE,
+    senderServiceType: '43',
+    receiverOffice: '1371000009',
+    receiverServiceType: '15',
+    timestamp: '20240425120000',
+  });
   return { name, bytes: iconv.encode(lines.map((l) => `${l}\r\n`).join(''), 'cp932'), rows: people * rows };
 }
 
-export async function runCareplanCsvBench(): Promise<{ machine: ReturnType<typeof machineInfo>; method: string; file: { rows: number; bytes: number }; importRowsPerSec: number[]; parseRowsPerSec: number[]; floorRowsPerSec: number[] }> {
+export async function runCareplanCsvBench(): Promise<{
+  machine: ReturnType<typeof machineInfo>;
+  method: string;
+  file: { rows: number; bytes: number };
+  importRowsPerSec: number[];
+  parseRowsPerSec: number[];
+  floorRowsPerSec: number[];
+}> {
   const f = upplanFile();
   const party = { kind: 'care-manager-office' as const, code: OFFICE, name: 'bench' };
   const importRates: number[] = [];
@@ -58,7 +93,11 @@ export async function runCareplanCsvBench(): Promise<{ machine: ReturnType<typeo
     for (let i = 0; i < 20; i++) parseCsv(f.bytes);
     parseRates.push((20 * f.rows) / ((performance.now() - p0) / 1000));
     const q0 = performance.now();
-    for (let i = 0; i < 20; i++) iconv.decode(f.bytes, 'cp932').split('\r\n').map((l) => l.split(','));
+    for (let i = 0; i < 20; i++)
+      iconv
+        .decode(f.bytes, 'cp932')
+        .split('\r\n')
+        .map((l) => l.split(','));
     floorRates.push((20 * f.rows) / ((performance.now() - q0) / 1000));
   }
   return {
@@ -72,11 +111,22 @@ export async function runCareplanCsvBench(): Promise<{ machine: ReturnType<typeo
 }
 
 export const careplanCsvTable = (r: Awaited<ReturnType<typeof runCareplanCsvBench>>): string =>
-  markdownTable(['variant', 'median rows/s', 'rounds'], [
-    ['import (parse, check, documents, validate, store)', fmt(median(r.importRowsPerSec)), r.importRowsPerSec.map((x) => fmt(x)).join(', ')],
-    ['parse only (Shift-JIS, quoting, fields)', fmt(median(r.parseRowsPerSec)), r.parseRowsPerSec.map((x) => fmt(x)).join(', ')],
-    ['floor: decode + split', fmt(median(r.floorRowsPerSec)), r.floorRowsPerSec.map((x) => fmt(x)).join(', ')],
-  ]);
+  markdownTable(
+    ['variant', 'median rows/s', 'rounds'],
+    [
+      [
+        'import (parse, check, documents, validate, store)',
+        fmt(median(r.importRowsPerSec)),
+        r.importRowsPerSec.map((x) => fmt(x)).join(', '),
+      ],
+      [
+        'parse only (Shift-JIS, quoting, fields)',
+        fmt(median(r.parseRowsPerSec)),
+        r.parseRowsPerSec.map((x) => fmt(x)).join(', '),
+      ],
+      ['floor: decode + split', fmt(median(r.floorRowsPerSec)), r.floorRowsPerSec.map((x) => fmt(x)).join(', ')],
+    ],
+  );
 
 if (isMain(import.meta.url)) {
   const r = await runCareplanCsvBench();

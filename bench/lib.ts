@@ -52,7 +52,8 @@ export interface MachineInfo {
 
 function gitState(): MachineInfo['git'] {
   try {
-    const run = (args: string[]): string => execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const run = (args: string[]): string =>
+      execFileSync('git', args, { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const dirtySrc = run(['status', '--porcelain', '--', 'src'])
       .split('\n')
       .filter(Boolean)
@@ -114,7 +115,11 @@ export function markdownTable(header: readonly string[], rows: ReadonlyArray<rea
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const fmt = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
+export const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
 
 /** True when the module at `url` is the entry point (node --import tsx bench/x.ts). */
-export const isMain = (url: string): boolean => process.argv[1] !== undefined && fileURLToPath(url) === resolve(process.argv[1]);
+export const isMain = (url: string): boolean =>
+  process.argv[1] !== undefined && fileURLToPath(url) === resolve(process.argv[1]);

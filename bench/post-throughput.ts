@@ -24,7 +24,18 @@ import { connect as tlsConnect } from 'node:tls';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { coresBusy, cpuSnapshot, fmt, isMain, machineInfo, markdownTable, median, percentile, writeResults, type MachineInfo } from './lib.js';
+import {
+  coresBusy,
+  cpuSnapshot,
+  fmt,
+  isMain,
+  machineInfo,
+  markdownTable,
+  median,
+  percentile,
+  writeResults,
+  type MachineInfo,
+} from './lib.js';
 
 const SEARCH_INSURED = '0001234567';
 const SEEDED_MATCHES = 3;
@@ -66,7 +77,8 @@ async function serve(kind: ServeKind): Promise<void> {
   process.on('message', async () => {
     const dbFile = join(gw.dataDir, 'kaigo-gateway.sqlite');
     const db = new Database(dbFile, { readonly: true });
-    const count = (type: string): number => (db.prepare('SELECT count(*) AS n FROM resources WHERE type = ?').get(type) as { n: number }).n;
+    const count = (type: string): number =>
+      (db.prepare('SELECT count(*) AS n FROM resources WHERE type = ?').get(type) as { n: number }).n;
     const stats = {
       documentReferences: count('DocumentReference'),
       resources: (db.prepare('SELECT count(*) AS n FROM resources').get() as { n: number }).n,
@@ -93,7 +105,9 @@ interface Target {
 }
 
 function startServer(kind: ServeKind): Promise<Target> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${kind} server did not start within 30 s`)), 30_000);
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
@@ -148,10 +162,25 @@ interface Acc {
   unexpected: Record<string, number>;
 }
 
-const newAcc = (): Acc => ({ latencies: [], slices: [], cores: [], completed: 0, seconds: 0, errors: 0, unexpected: {} });
+const newAcc = (): Acc => ({
+  latencies: [],
+  slices: [],
+  cores: [],
+  completed: 0,
+  seconds: 0,
+  errors: 0,
+  unexpected: {},
+});
 
 /** `concurrency` workers send back to back for `seconds`; results go to `acc` unless this is warm-up. */
-async function load(pool: Pool, next: () => Req, expectStatus: number, seconds: number, concurrency: number, acc?: Acc): Promise<void> {
+async function load(
+  pool: Pool,
+  next: () => Req,
+  expectStatus: number,
+  seconds: number,
+  concurrency: number,
+  acc?: Acc,
+): Promise<void> {
   const latencies: number[] = [];
   let errors = 0;
   const unexpected: Record<string, number> = {};
@@ -164,7 +193,12 @@ async function load(pool: Pool, next: () => Req, expectStatus: number, seconds: 
       const r = next();
       const t0 = performance.now();
       try {
-        const res = await pool.request({ method: r.method, path: r.path, headers: r.headers ?? {}, ...(r.body !== undefined ? { body: r.body } : {}) });
+        const res = await pool.request({
+          method: r.method,
+          path: r.path,
+          headers: r.headers ?? {},
+          ...(r.body !== undefined ? { body: r.body } : {}),
+        });
         await res.body.text();
         const t1 = performance.now();
         if (res.statusCode !== expectStatus) unexpected[res.statusCode] = (unexpected[res.statusCode] ?? 0) + 1;
@@ -215,7 +249,14 @@ function tlsProtocol(url: string, pkiDir: string, client: string): Promise<strin
   const u = new URL(url);
   return new Promise((resolve, reject) => {
     const s = tlsConnect(
-      { host: u.hostname, port: Number(u.port), servername: 'localhost', ca: readFileSync(join(pkiDir, 'ca.crt')), cert: readFileSync(join(pkiDir, `${client}.crt`)), key: readFileSync(join(pkiDir, `${client}.key`)) },
+      {
+        host: u.hostname,
+        port: Number(u.port),
+        servername: 'localhost',
+        ca: readFileSync(join(pkiDir, 'ca.crt')),
+        cert: readFileSync(join(pkiDir, `${client}.crt`)),
+        key: readFileSync(join(pkiDir, `${client}.key`)),
+      },
       () => {
         resolve(`${s.getProtocol()} ${s.getCipher().name}`);
         s.end();
@@ -228,7 +269,16 @@ function tlsProtocol(url: string, pkiDir: string, client: string): Promise<strin
 export interface PostResults {
   bench: 'post-throughput';
   machine: MachineInfo;
-  method: { warmupSecondsPerVariant: number; secondsPerVariant: number; slices: number; sliceSeconds: number; concurrency: number; client: string; servers: string; order: string };
+  method: {
+    warmupSecondsPerVariant: number;
+    secondsPerVariant: number;
+    slices: number;
+    sliceSeconds: number;
+    concurrency: number;
+    client: string;
+    servers: string;
+    order: string;
+  };
   tls: string;
   variants: LoadResult[];
   /** Variant req/s ÷ hello req/s: over the whole run, and the median of the per-round ratios (robust to drift). */
@@ -237,7 +287,9 @@ export interface PostResults {
   loadAverageAtEnd: number[];
 }
 
-export async function runPostBench(opts: { seconds?: number; warmupSeconds?: number; slices?: number; concurrency?: number } = {}): Promise<PostResults> {
+export async function runPostBench(
+  opts: { seconds?: number; warmupSeconds?: number; slices?: number; concurrency?: number } = {},
+): Promise<PostResults> {
   const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 8);
   const warmupSeconds = opts.warmupSeconds ?? Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
   const slices = opts.slices ?? Number(process.env.BENCH_SLICES ?? 4);
@@ -261,12 +313,14 @@ export async function runPostBench(opts: { seconds?: number; warmupSeconds?: num
   const helloPool = new Pool(hello.url, { connections: concurrency });
   const hospital = new Pool(gw.url, { connections: concurrency, connect: tlsOpts('hospital') });
   const municipality = new Pool(gw.url, { connections: concurrency, connect: tlsOpts('municipality') });
-  let stats: Record<string, number> = {};
-  let tls = '';
+  let stats: Record<string, number>;
+  let tls: string;
   const variants: LoadResult[] = [];
   try {
     tls = await tlsProtocol(gw.url, pkiDir, 'hospital');
-    const full = JSON.parse(readFileSync(new URL('../test/samples/shujii-ikensho/full.json', import.meta.url), 'utf8')) as {
+    const full = JSON.parse(
+      readFileSync(new URL('../test/samples/shujii-ikensho/full.json', import.meta.url), 'utf8'),
+    ) as {
       header: { documentId: string; insuredNumber: string; institution: { code: string } };
     };
     full.header.institution.code = '1311234567';
@@ -274,17 +328,28 @@ export async function runPostBench(opts: { seconds?: number; warmupSeconds?: num
     // Distinct documentId per request; the POST variant also gives each document its own insured person, so the
     // search keeps matching exactly the seeded documents however many the POST variant has stored so far.
     const body = (docId: string, insured: string): string =>
-      template.replace(`"documentId":"${full.header.documentId}"`, `"documentId":"${docId}"`).replace(`"insuredNumber":"${full.header.insuredNumber}"`, `"insuredNumber":"${insured}"`);
+      template
+        .replace(`"documentId":"${full.header.documentId}"`, `"documentId":"${docId}"`)
+        .replace(`"insuredNumber":"${full.header.insuredNumber}"`, `"insuredNumber":"${insured}"`);
     if (body('X', '1') === template) throw new Error('could not substitute documentId/insuredNumber in the sample');
     const postHeaders = { 'content-type': 'application/json' };
     for (let i = 0; i < SEEDED_MATCHES; i++) {
-      const res = await hospital.request({ method: 'POST', path: '/forms/shujii-ikensho', headers: postHeaders, body: body(`BENCH-SEED-${i}`, SEARCH_INSURED) });
+      const res = await hospital.request({
+        method: 'POST',
+        path: '/forms/shujii-ikensho',
+        headers: postHeaders,
+        body: body(`BENCH-SEED-${i}`, SEARCH_INSURED),
+      });
       const text = await res.body.text();
       if (res.statusCode !== 201) throw new Error(`seeding POST answered ${res.statusCode}: ${text.slice(0, 500)}`);
     }
-    const probe = await municipality.request({ method: 'GET', path: `/fhir/DocumentReference?insured-number=${SEARCH_INSURED}` });
+    const probe = await municipality.request({
+      method: 'GET',
+      path: `/fhir/DocumentReference?insured-number=${SEARCH_INSURED}`,
+    });
     const found = JSON.parse(await probe.body.text()) as { total?: number };
-    if (probe.statusCode !== 200 || found.total !== SEEDED_MATCHES) throw new Error(`search probe: status ${probe.statusCode}, total ${found.total} (expected ${SEEDED_MATCHES})`);
+    if (probe.statusCode !== 200 || found.total !== SEEDED_MATCHES)
+      throw new Error(`search probe: status ${probe.statusCode}, total ${found.total} (expected ${SEEDED_MATCHES})`);
 
     let n = 0;
     const runId = Date.now().toString(36);
@@ -295,7 +360,12 @@ export async function runPostBench(opts: { seconds?: number; warmupSeconds?: num
         description: `express 5 echo of a ${small.length} B JSON body, plain HTTP`,
         pool: helloPool,
         expect: 200,
-        next: (): Req => ({ method: 'POST', path: '/echo', headers: { 'content-type': 'application/json' }, body: small }),
+        next: (): Req => ({
+          method: 'POST',
+          path: '/echo',
+          headers: { 'content-type': 'application/json' },
+          body: small,
+        }),
       },
       {
         name: 'gateway POST',
@@ -304,7 +374,12 @@ export async function runPostBench(opts: { seconds?: number; warmupSeconds?: num
         expect: 201,
         next: (): Req => {
           n++;
-          return { method: 'POST', path: '/forms/shujii-ikensho', headers: postHeaders, body: body(`BENCH-${runId}-${n}`, String(9_000_000_000 + n)) };
+          return {
+            method: 'POST',
+            path: '/forms/shujii-ikensho',
+            headers: postHeaders,
+            body: body(`BENCH-${runId}-${n}`, String(9_000_000_000 + n)),
+          };
         },
       },
       {
@@ -333,7 +408,10 @@ export async function runPostBench(opts: { seconds?: number; warmupSeconds?: num
   for (const v of variants) {
     if (v === helloResult) continue;
     const perRound = v.sliceReqPerSec.map((x, i) => x / helloResult.sliceReqPerSec[i]!);
-    ratios[v.name] = { overall: Math.round((v.reqPerSec / helloResult.reqPerSec) * 10_000) / 10_000, medianPerRound: Math.round(median(perRound) * 10_000) / 10_000 };
+    ratios[v.name] = {
+      overall: Math.round((v.reqPerSec / helloResult.reqPerSec) * 10_000) / 10_000,
+      medianPerRound: Math.round(median(perRound) * 10_000) / 10_000,
+    };
   }
   return {
     bench: 'post-throughput',
@@ -371,9 +449,24 @@ export function postTable(r: PostResults): string {
   return [
     `${r.method.client}; per variant ${r.method.warmupSecondsPerVariant} s warm-up, then ${r.method.secondsPerVariant} s measured as ${r.method.slices} × ${r.method.sliceSeconds} s slices, ${r.method.order}; ${r.method.servers}; gateway TLS: ${r.tls}`,
     '',
-    markdownTable(['variant', 'req/s', 'vs hello (median per round)', 'p50 ms', 'p99 ms', 'requests', 'errors', 'slices (req/s)', 'cores busy (machine)'], rows),
+    markdownTable(
+      [
+        'variant',
+        'req/s',
+        'vs hello (median per round)',
+        'p50 ms',
+        'p99 ms',
+        'requests',
+        'errors',
+        'slices (req/s)',
+        'cores busy (machine)',
+      ],
+      rows,
+    ),
     '',
-    `gateway after the run: ${Object.entries(r.gatewayAfterRun).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`,
+    `gateway after the run: ${Object.entries(r.gatewayAfterRun)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}`,
   ].join('\n');
 }
 

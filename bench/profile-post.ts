@@ -35,7 +35,9 @@ const memCtx = { ...fileCtx, store: memStore as Store };
 const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
 const def = fileCtx.forms.get('shujii-ikensho')!;
 const template = readFileSync(join(PROJECT_ROOT, 'test/samples/shujii-ikensho/full.json'), 'utf8');
-const base = JSON.parse(template) as { header: { documentId: string; insuredNumber: string; institution: { code: string } } };
+const base = JSON.parse(template) as {
+  header: { documentId: string; insuredNumber: string; institution: { code: string } };
+};
 base.header.institution.code = '1311234567';
 
 let n = 0;
@@ -88,7 +90,8 @@ const setups: Record<string, () => Promise<void>> = {
   },
   'search (3 matches) + JSON.stringify': async () => {
     const r = await handle(fileCtx, searchRequest, { checkRequest });
-    if (r.status !== 200 || (r.body as { total?: number }).total !== 3) throw new Error(JSON.stringify(r.body).slice(0, 300));
+    if (r.status !== 200 || (r.body as { total?: number }).total !== 3)
+      throw new Error(JSON.stringify(r.body).slice(0, 300));
     JSON.stringify(r.body);
   },
 };
@@ -105,8 +108,19 @@ async function window(fn: () => Promise<void>, ms: number): Promise<number> {
 
 for (const fn of Object.values(setups)) await window(fn, 500);
 const rates: Record<string, number[]> = {};
-for (let i = 0; i < 3; i++) for (const [k, fn] of Object.entries(setups)) (rates[k] ??= []).push(await window(fn, 1000));
-console.log(markdownTable(['set-up (sequential, in process)', 'ops/s', 'ms/op', 'windows'], Object.entries(rates).map(([k, xs]) => [k, fmt(median(xs), 1), fmt(1000 / median(xs), 2), xs.map((x) => fmt(x)).join(', ')])));
+for (let i = 0; i < 3; i++)
+  for (const [k, fn] of Object.entries(setups)) (rates[k] ??= []).push(await window(fn, 1000));
+console.log(
+  markdownTable(
+    ['set-up (sequential, in process)', 'ops/s', 'ms/op', 'windows'],
+    Object.entries(rates).map(([k, xs]) => [
+      k,
+      fmt(median(xs), 1),
+      fmt(1000 / median(xs), 2),
+      xs.map((x) => fmt(x)).join(', '),
+    ]),
+  ),
+);
 await fileStore.close();
 await memStore.close();
 rmSync(dir, { recursive: true, force: true });

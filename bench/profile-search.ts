@@ -24,7 +24,9 @@ const file = join(dir, 'bench.sqlite');
 const store = new SqliteStore(file);
 const ctx = await createGatewayContext(store);
 const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
-const sample = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/samples/shujii-ikensho/full.json'), 'utf8')) as { header: { documentId: string; insuredNumber: string } };
+const sample = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/samples/shujii-ikensho/full.json'), 'utf8')) as {
+  header: { documentId: string; insuredNumber: string };
+};
 const hospital = { kind: 'medical-institution', code: '1311234567', name: 'bench' } as const;
 const municipality = { kind: 'municipality', code: '131011', name: 'bench' } as const;
 
@@ -32,25 +34,65 @@ const post = async (documentId: string, insuredNumber: string): Promise<void> =>
   const p = structuredClone(sample);
   p.header.documentId = documentId;
   p.header.insuredNumber = insuredNumber;
-  const r = await handle(ctx, { method: 'POST', path: '/forms/shujii-ikensho', query: {}, headers: { 'content-type': 'application/json' }, body: p, party: hospital, fhirBase: 'https://localhost/fhir' }, { checkRequest });
+  const r = await handle(
+    ctx,
+    {
+      method: 'POST',
+      path: '/forms/shujii-ikensho',
+      query: {},
+      headers: { 'content-type': 'application/json' },
+      body: p,
+      party: hospital,
+      fhirBase: 'https://localhost/fhir',
+    },
+    { checkRequest },
+  );
   if (r.status !== 201) throw new Error(JSON.stringify(r.body));
 };
 for (let i = 0; i < 3; i++) await post(`SEED-${i}`, '0001234567');
 await post('TEMPLATE', '9000000000');
 
-const search: GatewayRequest = { method: 'GET', path: '/fhir/DocumentReference', query: { 'insured-number': '0001234567' }, headers: {}, body: undefined, party: municipality, fhirBase: 'https://localhost/fhir' };
-const w = buildWhere('DocumentReference', parseSearch('DocumentReference', search.query, ctx.searchParams).clauses, ctx.policy.readScope(municipality), () => '?');
+const search: GatewayRequest = {
+  method: 'GET',
+  path: '/fhir/DocumentReference',
+  query: { 'insured-number': '0001234567' },
+  headers: {},
+  body: undefined,
+  party: municipality,
+  fhirBase: 'https://localhost/fhir',
+};
+const w = buildWhere(
+  'DocumentReference',
+  parseSearch('DocumentReference', search.query, ctx.searchParams).clauses,
+  ctx.policy.readScope(municipality),
+  () => '?',
+);
 const raw = new Database(file);
 console.log('query plan of the page query:');
-for (const row of raw.prepare(`EXPLAIN QUERY PLAN SELECT r.* FROM resources r WHERE ${w.sql} ORDER BY r.updated_ms DESC, r.id ASC LIMIT 20`).all(...w.params) as Array<{ detail: string }>) console.log(`  ${row.detail}`);
+for (const row of raw
+  .prepare(
+    `EXPLAIN QUERY PLAN SELECT r.* FROM resources r WHERE ${w.sql} ORDER BY r.updated_ms DESC, r.id ASC LIMIT 20`,
+  )
+  .all(...w.params) as Array<{ detail: string }>)
+  console.log(`  ${row.detail}`);
 
-const tmpl = raw.prepare(`SELECT id FROM resources WHERE type = 'DocumentReference' AND insured_number = '9000000000'`).get() as { id: string };
+const tmpl = raw
+  .prepare(`SELECT id FROM resources WHERE type = 'DocumentReference' AND insured_number = '9000000000'`)
+  .get() as { id: string };
 const copy = raw.transaction((from: number, to: number) => {
   for (let i = from; i < to; i++) {
     const id = `copy-${i}`;
     const insured = String(8_000_000_000 + i);
-    raw.prepare(`INSERT INTO resources SELECT type, ?, version, last_updated, last_updated_local, updated_ms, author, form, insurer_number, ?, content FROM resources WHERE type = 'DocumentReference' AND id = ?`).run(id, insured, tmpl.id);
-    raw.prepare(`INSERT INTO search_index SELECT type, ?, param, system, CASE WHEN param = 'insured-number' THEN ? ELSE value END, high FROM search_index WHERE type = 'DocumentReference' AND id = ?`).run(id, insured, tmpl.id);
+    raw
+      .prepare(
+        `INSERT INTO resources SELECT type, ?, version, last_updated, last_updated_local, updated_ms, author, form, insurer_number, ?, content FROM resources WHERE type = 'DocumentReference' AND id = ?`,
+      )
+      .run(id, insured, tmpl.id);
+    raw
+      .prepare(
+        `INSERT INTO search_index SELECT type, ?, param, system, CASE WHEN param = 'insured-number' THEN ? ELSE value END, high FROM search_index WHERE type = 'DocumentReference' AND id = ?`,
+      )
+      .run(id, insured, tmpl.id);
   }
 });
 

@@ -33,15 +33,23 @@ const pieces: Record<string, () => unknown> = {
   'assembleDocument (mapping)': () => assembleDocument(def, payload, { now: NOW }),
   'validate(bundle, document profile)': () => ctx.validator.validate(doc.bundle, { profile: BUNDLE_PROFILE }),
   'validate(documentReference)': () => ctx.validator.validate(doc.documentReference, { profile: DOCREF_PROFILE }),
-  'validateAnswers(qr) (QR profile + Questionnaire rules; what validateDocument runs)': () => ctx.validator.validateAnswers(doc.questionnaireResponse, { profile: QR_PROFILE }),
-  'validateQuestionnaireResponse(qr) (the same + R4 base; not run by validateDocument)': () => ctx.validator.validateQuestionnaireResponse(doc.questionnaireResponse),
+  'validateAnswers(qr) (QR profile + Questionnaire rules; what validateDocument runs)': () =>
+    ctx.validator.validateAnswers(doc.questionnaireResponse, { profile: QR_PROFILE }),
+  'validateQuestionnaireResponse(qr) (the same + R4 base; not run by validateDocument)': () =>
+    ctx.validator.validateQuestionnaireResponse(doc.questionnaireResponse),
   'Medplum validateBase(qr) alone': () => validateBase(doc.questionnaireResponse),
   'Medplum validateBase(bundle) alone (QR entry included)': () => validateBase(doc.bundle),
 };
 for (const f of Object.values(pieces)) timedWindow(f, 300);
 const rates: Record<string, number[]> = {};
-for (let i = 0; i < 3; i++) for (const [k, f] of Object.entries(pieces)) (rates[k] ??= []).push(timedWindow(f, 700).opsPerSec);
-console.log(markdownTable(['piece', 'ops/s', 'ms/op'], Object.entries(rates).map(([k, xs]) => [k, fmt(median(xs)), fmt(1000 / median(xs), 3)])));
+for (let i = 0; i < 3; i++)
+  for (const [k, f] of Object.entries(pieces)) (rates[k] ??= []).push(timedWindow(f, 700).opsPerSec);
+console.log(
+  markdownTable(
+    ['piece', 'ops/s', 'ms/op'],
+    Object.entries(rates).map(([k, xs]) => [k, fmt(median(xs)), fmt(1000 / median(xs), 3)]),
+  ),
+);
 
 // 2. CPU profile of the whole translate+validate.
 for (let i = 0; i < 30; i++) once();
@@ -65,7 +73,10 @@ for (const nd of profile.nodes) for (const c of nd.children ?? []) parent.set(c,
 const hits = new Map<number, number>();
 for (const id of profile.samples ?? []) hits.set(id, (hits.get(id) ?? 0) + 1);
 const total = [...hits.values()].reduce((a, b) => a + b, 0);
-const where = (url: string): string => (url.includes('node_modules/') ? url.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, '$1') : url.replace(/.*\/work\/main\//, '') || '(native/other)');
+const where = (url: string): string =>
+  url.includes('node_modules/')
+    ? url.replace(/.*node_modules\/((?:@[^/]+\/)?[^/]+).*/, '$1')
+    : url.replace(/.*\/work\/main\//, '') || '(native/other)';
 const selfByPackage = new Map<string, number>();
 const inclusive = new Map<string, number>();
 for (const [id, c] of hits) {
@@ -75,12 +86,36 @@ for (const [id, c] of hits) {
   const seen = new Set<string>();
   for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
     const name = byId.get(cur)!.callFrame.functionName;
-    if (!seen.has(name)) inclusive.set(name, (inclusive.get(name) ?? 0) + c), seen.add(name);
+    if (!seen.has(name)) {
+      inclusive.set(name, (inclusive.get(name) ?? 0) + c);
+      seen.add(name);
+    }
   }
 }
 const pct = (c: number | undefined): string => `${((100 * (c ?? 0)) / total).toFixed(1)} %`;
 console.log(`\n${n} translate+validate in 4 s under the profiler (${fmt(n / 4)}/s), ${total} samples\n`);
-console.log(markdownTable(['self time by package/file', 'share'], [...selfByPackage].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, c]) => [k, pct(c)])));
+console.log(
+  markdownTable(
+    ['self time by package/file', 'share'],
+    [...selfByPackage]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([k, c]) => [k, pct(c)]),
+  ),
+);
 console.log('');
-const names = ['formToFhir', 'assembleDocument', 'validateDocument', 'validateBase', 'constraintsCheck', 'validateAgainstQuestionnaire', 'canonicalJson'];
-console.log(markdownTable(['function (inclusive)', 'share'], names.map((k) => [k, pct(inclusive.get(k))])));
+const names = [
+  'formToFhir',
+  'assembleDocument',
+  'validateDocument',
+  'validateBase',
+  'constraintsCheck',
+  'validateAgainstQuestionnaire',
+  'canonicalJson',
+];
+console.log(
+  markdownTable(
+    ['function (inclusive)', 'share'],
+    names.map((k) => [k, pct(inclusive.get(k))]),
+  ),
+);

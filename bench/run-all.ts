@@ -9,8 +9,12 @@ import { careplanCsvTable, runCareplanCsvBench } from './careplan-csv.js';
 
 const m = machineInfo();
 console.log(`# kaigo-gateway benchmarks — ${m.date}`);
-console.log(`${m.nproc} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, Node ${m.node}, SQLite ${m.sqlite}, load average ${m.loadAverageAtStart.join(' ')}`);
-console.log(`commit ${m.git.commit}${m.git.dirtySrc.length ? ` + uncommitted changes in ${m.git.dirtySrc.join(', ')}` : ''}\n`);
+console.log(
+  `${m.nproc} × ${m.cpuModel}, ${m.ramGiB} GiB RAM, Node ${m.node}, SQLite ${m.sqlite}, load average ${m.loadAverageAtStart.join(' ')}`,
+);
+console.log(
+  `commit ${m.git.commit}${m.git.dirtySrc.length ? ` + uncommitted changes in ${m.git.dirtySrc.join(', ')}` : ''}\n`,
+);
 
 console.log('## Translation (主治医意見書, in process)\n');
 const t = await runTranslateBench();
@@ -30,4 +34,8 @@ console.log('\n## ケアプラン CSV import\n');
 const cb = await runCareplanCsvBench();
 console.log(careplanCsvTable(cb));
 console.log(`\nwrote ${writeResults('careplan-csv.json', cb)}`);
-console.log(`\nload average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `\nload average at the end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);

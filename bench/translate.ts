@@ -21,7 +21,18 @@ import { canonicalJson } from '../src/base/canonical-json.js';
 import { PROJECT_ROOT } from '../src/base/project.js';
 import { formToFhir, questionnaireResponseToForm } from '../src/engine/forms/translate.js';
 import type { Store } from '../src/engine/storage/store.js';
-import { coresBusy, cpuSnapshot, fmt, isMain, machineInfo, markdownTable, median, timedWindow, writeResults, type MachineInfo } from './lib.js';
+import {
+  coresBusy,
+  cpuSnapshot,
+  fmt,
+  isMain,
+  machineInfo,
+  markdownTable,
+  median,
+  timedWindow,
+  writeResults,
+  type MachineInfo,
+} from './lib.js';
 
 const NOW = '2026-11-23T10:00:00.000+09:00';
 const FORM = 'shujii-ikensho';
@@ -44,13 +55,22 @@ export interface TranslateResults {
   bench: 'translate';
   machine: MachineInfo;
   method: { warmupMsPerVariant: number; windows: number; windowMs: number; order: string };
-  sample: { file: string; payloadBytes: number; bundleBytes: number; bundleEntries: number; qrBytes: number; roundTripIdentical: boolean };
+  sample: {
+    file: string;
+    payloadBytes: number;
+    bundleBytes: number;
+    bundleEntries: number;
+    qrBytes: number;
+    roundTripIdentical: boolean;
+  };
   setupMs: { createGatewayContext: number; firstTranslateValidate: number };
   variants: VariantResult[];
   loadAverageAtEnd: number[];
 }
 
-export async function runTranslateBench(opts: { windows?: number; windowMs?: number; warmupMs?: number } = {}): Promise<TranslateResults> {
+export async function runTranslateBench(
+  opts: { windows?: number; windowMs?: number; warmupMs?: number } = {},
+): Promise<TranslateResults> {
   const windows = opts.windows ?? Number(process.env.BENCH_WINDOWS ?? 5);
   const windowMs = opts.windowMs ?? Number(process.env.BENCH_WINDOW_MS ?? 1000);
   const warmupMs = opts.warmupMs ?? windowMs;
@@ -178,7 +198,17 @@ export function translateTable(r: TranslateResults): string {
     `主治医意見書 full sample: payload ${fmt(r.sample.payloadBytes)} B → document Bundle ${fmt(r.sample.bundleBytes)} B, ${r.sample.bundleEntries} entries; round trip identical: ${r.sample.roundTripIdentical}`,
     `setup: createGatewayContext ${fmt(r.setupMs.createGatewayContext)} ms, first translate+validate ${fmt(r.setupMs.firstTranslateValidate, 1)} ms`,
     '',
-    markdownTable(['variant', 'median ops/s', 'ms/op', 'cost in JSON floors (median per round)', `${r.method.windows} windows (ops/s)`, 'cores busy (machine)'], rows),
+    markdownTable(
+      [
+        'variant',
+        'median ops/s',
+        'ms/op',
+        'cost in JSON floors (median per round)',
+        `${r.method.windows} windows (ops/s)`,
+        'cores busy (machine)',
+      ],
+      rows,
+    ),
   ].join('\n');
 }
 

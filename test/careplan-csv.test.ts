@@ -7,12 +7,16 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { request } from 'undici';
 import type { DocumentReference, List } from 'fhir/r4.js';
-import { createGatewayContext } from '../src/engine/gateway-context.js';
-import { careplanLayouts, exportCareplanFile, exportCurrentPlans, importCareplanFile } from '../src/services/careplan-csv/service.js';
+import {
+  careplanLayouts,
+  exportCareplanFile,
+  exportCurrentPlans,
+  importCareplanFile,
+} from '../src/services/careplan-csv/service.js';
 import { formatFileName, parseFileName } from '../src/services/careplan-csv/file-name.js';
 import type { Layout } from '../src/services/careplan-csv/layout.js';
 import { OperationOutcomeError } from '../src/base/outcome.js';
-import type { GatewayContext } from '../src/engine/gateway-context.js';
+import { createGatewayContext, type GatewayContext } from '../src/engine/gateway-context.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -32,30 +36,198 @@ function record(type: string, cells: Record<number, string>): string {
 }
 const file = (records: string[]): Buffer => iconv.encode(records.map((r) => `${r}\r\n`).join(''), 'cp932');
 const nameOf = (type: string, ts: string, month?: string): string =>
-  formatFileName({ type, ...(month !== undefined ? { month } : {}), senderOffice: OFFICE, senderServiceType: '43', receiverOffice: '1371000009', receiverServiceType: '15', timestamp: ts });
+  formatFileName({
+    type,
+    ...(month !== undefined ? { month } : {}),
+    senderOffice: OFFICE,
+    senderServiceType: '43',
+    receiverOffice: '1371000009',
+    receiverServiceType: '15',
+    timestamp: ts,
+  });
 
 const KEY = { 2: '131011', 3: '0001234567' };
 const up1 = (planDate: string, extra: Record<number, string> = {}): string =>
-  record('UP1KYO', { ...KEY, 4: planDate, 5: '100-0001', 6: '東京都千代田区千代田１－１', 7: 'メゾン「千代田」１０１号', 8: '佐藤　花子', 9: 'ちよだ居宅介護支援事業所', 13: OFFICE, 14: planDate, 15: '20230401', 16: '21', 17: '2', 18: '20240315', 19: '20240401', 20: '20250331', 21: '22',
-    22: '本人：「自宅で、妻と暮らし続けたい」。\r\n家族："入浴"の介助が負担', 23: '特になし', 24: '転倒を防ぎ、在宅生活を続ける。\r\n緊急時は長女へ連絡', 25: '3', 26: '同居の妻が要介護１', ...extra });
+  record('UP1KYO', {
+    ...KEY,
+    4: planDate,
+    5: '100-0001',
+    6: '東京都千代田区千代田１－１',
+    7: 'メゾン「千代田」１０１号',
+    8: '佐藤　花子',
+    9: 'ちよだ居宅介護支援事業所',
+    13: OFFICE,
+    14: planDate,
+    15: '20230401',
+    16: '21',
+    17: '2',
+    18: '20240315',
+    19: '20240401',
+    20: '20250331',
+    21: '22',
+    22: '本人：「自宅で、妻と暮らし続けたい」。\r\n家族："入浴"の介助が負担',
+    23: '特になし',
+    24: '転倒を防ぎ、在宅生活を続ける。\r\n緊急時は長女へ連絡',
+    25: '3',
+    26: '同居の妻が要介護１',
+    ...extra,
+  });
 const up2 = (planDate: string): string[] => [
-  record('UP2KYO', { ...KEY, 4: planDate, 5: planDate, 6: '1', 7: '一人で入浴できないが、週２回は湯船に入りたい', 8: '1', 9: '自宅で安全に入浴できる', 10: '介助を受けて週２回入浴する', 11: '2024/04～2025/03', 12: '2024/04～2024/09', 13: '1', 14: '入浴介助、着脱衣の介助', 15: 'Y', 16: '通所介護', 17: '1371000009', 18: 'デイサービス「ひまわり」', 19: '週２回（火・金）', 20: '6か月' }),
-  record('UP2KYO', { ...KEY, 4: planDate, 5: planDate, 6: '1', 8: '1', 13: '2', 14: '見守り、"声かけ"', 15: 'N', 16: '家族', 18: '妻', 19: '毎日' }),
-  record('UP2KYO', { ...KEY, 4: planDate, 5: planDate, 6: '2', 7: '足腰が弱り、転びやすい', 8: '1', 9: '転倒せずに屋内を歩ける' }),
+  record('UP2KYO', {
+    ...KEY,
+    4: planDate,
+    5: planDate,
+    6: '1',
+    7: '一人で入浴できないが、週２回は湯船に入りたい',
+    8: '1',
+    9: '自宅で安全に入浴できる',
+    10: '介助を受けて週２回入浴する',
+    11: '2024/04～2025/03',
+    12: '2024/04～2024/09',
+    13: '1',
+    14: '入浴介助、着脱衣の介助',
+    15: 'Y',
+    16: '通所介護',
+    17: '1371000009',
+    18: 'デイサービス「ひまわり」',
+    19: '週２回（火・金）',
+    20: '6か月',
+  }),
+  record('UP2KYO', {
+    ...KEY,
+    4: planDate,
+    5: planDate,
+    6: '1',
+    8: '1',
+    13: '2',
+    14: '見守り、"声かけ"',
+    15: 'N',
+    16: '家族',
+    18: '妻',
+    19: '毎日',
+  }),
+  record('UP2KYO', {
+    ...KEY,
+    4: planDate,
+    5: planDate,
+    6: '2',
+    7: '足腰が弱り、転びやすい',
+    8: '1',
+    9: '転倒せずに屋内を歩ける',
+  }),
 ];
 const up3 = (planDate: string): string[] => [
-  record('UP3KYO', { ...KEY, 4: planDate, 5: planDate, 6: '通所介護', 7: '2', 8: '0930', 9: '1600', 10: '起床・朝食', 11: '0700', 12: '0800', 13: '月１回　受診（通院介助）' }),
+  record('UP3KYO', {
+    ...KEY,
+    4: planDate,
+    5: planDate,
+    6: '通所介護',
+    7: '2',
+    8: '0930',
+    9: '1600',
+    10: '起床・朝食',
+    11: '0700',
+    12: '0800',
+    13: '月１回　受診（通院介助）',
+  }),
   record('UP3KYO', { ...KEY, 4: planDate, 5: planDate, 10: '就寝', 11: '2100', 12: '2400' }),
 ];
 const hosoku = (planDate: string, month: string): string =>
-  record('UPHOSOKU', { ...KEY, 4: planDate, 5: 'ヤマダ　タロウ', 6: '山田　太郎', 7: '1', 8: '19400503', 9: '100-0001', 10: '東京都千代田区千代田１－１', 12: '03-1234-5678', 16: '2', 18: '22', 19: '19705', 20: '11', 21: '10000', 22: '8200', 23: '0', 24: '15', 25: '9705', 26: '9900', 27: '195', 56: '195', 63: month });
+  record('UPHOSOKU', {
+    ...KEY,
+    4: planDate,
+    5: 'ヤマダ　タロウ',
+    6: '山田　太郎',
+    7: '1',
+    8: '19400503',
+    9: '100-0001',
+    10: '東京都千代田区千代田１－１',
+    12: '03-1234-5678',
+    16: '2',
+    18: '22',
+    19: '19705',
+    20: '11',
+    21: '10000',
+    22: '8200',
+    23: '0',
+    24: '15',
+    25: '9705',
+    26: '9900',
+    27: '195',
+    56: '195',
+    63: month,
+  });
 const upplan = (month: string): string[] => [
-  record('UPPLAN', { ...KEY, 4: '20240325', 5: month, 6: OFFICE, 7: '佐藤　花子', 8: '655', 10: `${month}02`, 12: '0930', 13: '1600', 14: '1', 15: '155111', 20: '1371000009', 21: 'デイサービス「ひまわり」', 23: '0' }),
-  record('UPPLAN', { ...KEY, 4: '20240325', 5: month, 6: OFFICE, 7: '佐藤　花子', 8: '300', 10: `${month}01`, 11: '1111111111111111111111111111110', 12: '9999', 13: '9999', 14: '1', 15: '171007', 16: '00001-000010', 18: '手すり（居室用）, 据置型', 19: '1', 20: '1370000026', 21: '福祉用具レンタル,まるいち', 22: '01', 23: '0' }),
+  record('UPPLAN', {
+    ...KEY,
+    4: '20240325',
+    5: month,
+    6: OFFICE,
+    7: '佐藤　花子',
+    8: '655',
+    10: `${month}02`,
+    12: '0930',
+    13: '1600',
+    14: '1',
+    15: '155111',
+    20: '1371000009',
+    21: 'デイサービス「ひまわり」',
+    23: '0',
+  }),
+  record('UPPLAN', {
+    ...KEY,
+    4: '20240325',
+    5: month,
+    6: OFFICE,
+    7: '佐藤　花子',
+    8: '300',
+    10: `${month}01`,
+    11: '1111111111111111111111111111110',
+    12: '9999',
+    13: '9999',
+    14: '1',
+    15: '171007',
+    16: '00001-000010',
+    18: '手すり（居室用）, 据置型',
+    19: '1',
+    20: '1370000026',
+    21: '福祉用具レンタル,まるいち',
+    22: '01',
+    23: '0',
+  }),
 ];
 const upsikyu = (month: string): string[] => [
-  record('UPSIKYU', { ...KEY, 4: '20240325', 5: month, 6: 'デイサービス「ひまわり」', 7: '1371000009', 9: '155111', 13: '655', 16: '8', 17: '5240', 18: '5240', 22: '5240', 23: '10.90', 24: '57116', 25: '90', 26: '51404', 28: '5712', 33: '0' }),
-  record('UPSIKYU', { ...KEY, 4: '20240325', 5: month, 7: '9999999999', 9: '999999', 13: '0', 16: '1', 33: '0', 34: '9999999999', 35: OFFICE }),
+  record('UPSIKYU', {
+    ...KEY,
+    4: '20240325',
+    5: month,
+    6: 'デイサービス「ひまわり」',
+    7: '1371000009',
+    9: '155111',
+    13: '655',
+    16: '8',
+    17: '5240',
+    18: '5240',
+    22: '5240',
+    23: '10.90',
+    24: '57116',
+    25: '90',
+    26: '51404',
+    28: '5712',
+    33: '0',
+  }),
+  record('UPSIKYU', {
+    ...KEY,
+    4: '20240325',
+    5: month,
+    7: '9999999999',
+    9: '999999',
+    13: '0',
+    16: '1',
+    33: '0',
+    34: '9999999999',
+    35: OFFICE,
+  }),
 ];
 
 async function newContext(): Promise<GatewayContext> {
@@ -64,12 +236,29 @@ async function newContext(): Promise<GatewayContext> {
 
 async function importOk(ctx: GatewayContext, name: string, bytes: Buffer) {
   const r = await importCareplanFile(ctx, party, name, bytes);
-  expect(Buffer.compare(await exportCareplanFile(ctx, party, name), bytes), `${name} exported byte for byte`).to.equal(0);
+  expect(Buffer.compare(await exportCareplanFile(ctx, party, name), bytes), `${name} exported byte for byte`).to.equal(
+    0,
+  );
   return r;
 }
 
 async function statuses(ctx: GatewayContext, form: string): Promise<string[]> {
-  const r = await ctx.store.search({ resourceType: 'DocumentReference', clauses: [{ kind: 'token', param: 'type', values: [{ system: 'http://kaigo-gateway.jp/fhir/CodeSystem/document-type', code: form }] }], count: 100, offset: 0, sort: 'lastUpdated' }, { authors: [`care-manager-office:${OFFICE}`], holdings: [] });
+  const r = await ctx.store.search(
+    {
+      resourceType: 'DocumentReference',
+      clauses: [
+        {
+          kind: 'token',
+          param: 'type',
+          values: [{ system: 'http://kaigo-gateway.jp/fhir/CodeSystem/document-type', code: form }],
+        },
+      ],
+      count: 100,
+      offset: 0,
+      sort: 'lastUpdated',
+    },
+    { authors: [`care-manager-office:${OFFICE}`], holdings: [] },
+  );
   return r.records.map((x) => (x.resource as DocumentReference).status);
 }
 
@@ -91,13 +280,29 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
 
   describe('file names', () => {
     it('parses and formats names with and without 対象年月', () => {
-      for (const n of ['UP1KYO_1370000018_43_1371000009_15_20240401100000.CSV', 'UPPLAN_202404_1370000018_43_1371000009_15_20240401100000.CSV', 'UPHOSOKU_000000_1370000018_43_1371000009_15_20240401100000.CSV']) {
+      for (const n of [
+        'UP1KYO_1370000018_43_1371000009_15_20240401100000.CSV',
+        'UPPLAN_202404_1370000018_43_1371000009_15_20240401100000.CSV',
+        'UPHOSOKU_000000_1370000018_43_1371000009_15_20240401100000.CSV',
+      ]) {
         expect(formatFileName(parseFileName(n, layouts))).to.equal(n);
       }
-      expect(parseFileName('UPSIKYU_202404_1370000018_43_1371000009_15_20240401100000.CSV', layouts)).to.include({ type: 'UPSIKYU', month: '202404', senderOffice: OFFICE, receiverServiceType: '15', timestamp: '20240401100000' });
+      expect(parseFileName('UPSIKYU_202404_1370000018_43_1371000009_15_20240401100000.CSV', layouts)).to.include({
+        type: 'UPSIKYU',
+        month: '202404',
+        senderOffice: OFFICE,
+        receiverServiceType: '15',
+        timestamp: '20240401100000',
+      });
     });
     it('refuses a missing or superfluous month, an unknown type and an impossible time stamp', () => {
-      for (const n of ['UPPLAN_1370000018_43_1371000009_15_20240401100000.CSV', 'UP1KYO_202404_1370000018_43_1371000009_15_20240401100000.CSV', 'UPKIHON_1370000018_43_1371000009_15_20240401100000.CSV', 'UP1KYO_1370000018_43_1371000009_15_20240231100000.CSV', 'UP1KYO_1370000018_43_1371000009_15_20240401100000.csv']) {
+      for (const n of [
+        'UPPLAN_1370000018_43_1371000009_15_20240401100000.CSV',
+        'UP1KYO_202404_1370000018_43_1371000009_15_20240401100000.CSV',
+        'UPKIHON_1370000018_43_1371000009_15_20240401100000.CSV',
+        'UP1KYO_1370000018_43_1371000009_15_20240231100000.CSV',
+        'UP1KYO_1370000018_43_1371000009_15_20240401100000.csv',
+      ]) {
         expect(() => parseFileName(n, layouts), n).to.throw(OperationOutcomeError);
       }
     });
@@ -106,16 +311,31 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
   describe('import → export is byte-identical', () => {
     it('send unit ①: 第1表, 第2表 (課題 → 援助目標 → 援助内容), 第3表 and 利用者補足情報 (UPHOSOKU_000000)', async () => {
       const ts = '20240401100000';
-      await importOk(ctx, nameOf('UP1KYO', ts), file([up1('20240401'), up1('20240401', { 3: '0009876543', 22: '', 23: '', 24: '', 25: '', 26: '' })]));
+      await importOk(
+        ctx,
+        nameOf('UP1KYO', ts),
+        file([up1('20240401'), up1('20240401', { 3: '0009876543', 22: '', 23: '', 24: '', 25: '', 26: '' })]),
+      );
       const r2 = await importOk(ctx, nameOf('UP2KYO', ts), file(up2('20240401')));
       expect(r2.summary.documents).to.have.length(1);
       await importOk(ctx, nameOf('UP3KYO', ts), file(up3('20240401')));
       const h = await importOk(ctx, nameOf('UPHOSOKU', ts, '000000'), file([hosoku('20240401', '000000')]));
       expect(h.summary.superseded, 'the 第1表 without supplement is replaced by the one with it').to.have.length(1);
       // the UP1KYO file still regenerates identically (from the superseded version), and the 第1表 now holds the supplement
-      expect(Buffer.compare(await exportCareplanFile(ctx, party, nameOf('UP1KYO', ts)), file([up1('20240401'), up1('20240401', { 3: '0009876543', 22: '', 23: '', 24: '', 25: '', 26: '' })]))).to.equal(0);
+      expect(
+        Buffer.compare(
+          await exportCareplanFile(ctx, party, nameOf('UP1KYO', ts)),
+          file([up1('20240401'), up1('20240401', { 3: '0009876543', 22: '', 23: '', 24: '', 25: '', 26: '' })]),
+        ),
+      ).to.equal(0);
       const doc = await ctx.store.read('DocumentReference', h.summary.documents[0]!.documentReference);
-      const qr = await ctx.store.read('QuestionnaireResponse', (await import('../src/base/ids.js')).deterministicUuid((doc!.resource as DocumentReference).identifier![0]!.value!, 'questionnaireResponse'));
+      const qr = await ctx.store.read(
+        'QuestionnaireResponse',
+        (await import('../src/base/ids.js')).deterministicUuid(
+          (doc!.resource as DocumentReference).identifier![0]!.value!,
+          'questionnaireResponse',
+        ),
+      );
       expect(JSON.stringify(qr!.resource)).to.include('山田　太郎').and.include('転倒を防ぎ');
     });
 
@@ -123,7 +343,9 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
       const r = await importCareplanFile(ctx, party, nameOf('UP2KYO', '20240401100000'), file(up2('20240401')));
       const id = r.summary.documents[0]!.documentReference;
       const { getForm } = await import('../src/api/endpoints/forms.js');
-      const payload = (await getForm(ctx, party, 'kyotaku-careplan-2', id)).body as { issues: Array<{ no: number; issue?: string; goals: Array<{ services?: unknown[] }> }> };
+      const payload = (await getForm(ctx, party, 'kyotaku-careplan-2', id)).body as {
+        issues: Array<{ no: number; issue?: string; goals: Array<{ services?: unknown[] }> }>;
+      };
       expect(payload.issues.map((i) => i.no)).to.deep.equal([1, 2]);
       expect(payload.issues[0]!.goals[0]!.services).to.have.length(2);
       expect(payload.issues[1]!.goals[0]!.services).to.equal(undefined);
@@ -151,8 +373,28 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
   describe('errors name <file name>:<line>:<column>, and nothing is stored', () => {
     const n = nameOf('UP1KYO', '20240401100000');
     const cases: Array<[string, Buffer, string, string]> = [
-      ['wrong column count', file([up1('20240401'), `${up1('20240402')},`]), `${n}:4:29`, 'structure'] /* physical line: record 1 spans lines 1–3 (line breaks inside free text) */,
-      ['bad Shift-JIS byte', Buffer.concat([file([up1('20240401')]), iconv.encode('202407,131011,0001234567,20240402,,"', 'cp932'), Buffer.from([0x82, 0x20]), iconv.encode(`"${up1('20240402').slice(up1('20240402').indexOf(',"', 40) + 3 + 0).replace(/^[^,]*/, '')}\r\n`, 'cp932')]), '', 'invalid'],
+      [
+        'wrong column count',
+        file([up1('20240401'), `${up1('20240402')},`]),
+        `${n}:4:29`,
+        'structure',
+      ] /* physical line: record 1 spans lines 1–3 (line breaks inside free text) */,
+      [
+        'bad Shift-JIS byte',
+        Buffer.concat([
+          file([up1('20240401')]),
+          iconv.encode('202407,131011,0001234567,20240402,,"', 'cp932'),
+          Buffer.from([0x82, 0x20]),
+          iconv.encode(
+            `"${up1('20240402')
+              .slice(up1('20240402').indexOf(',"', 40) + 3 + 0)
+              .replace(/^[^,]*/, '')}\r\n`,
+            'cp932',
+          ),
+        ]),
+        '',
+        'invalid',
+      ],
       ['impossible date', file([up1('20240401'), up1('20240230')]), `${n}:4:4`, 'invalid'],
       ['code outside its list', file([up1('20240401', { 16: '99' })]), `${n}:1:16`, 'code-invalid'],
       ['CSVバージョン', file([up1('20240401').replace(/^202407/, '202208')]), `${n}:1:1`, 'code-invalid'],
@@ -166,22 +408,41 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         if (where) expect(i!.expression).to.equal(where);
         else expect(i!.expression).to.match(new RegExp(`^${n.replace(/\./g, '\\.')}:4:6$`));
         expect(await statuses(ctx, 'kyotaku-careplan-1')).to.deep.equal([]);
-        expect(await ctx.store.read('List', (await import('../src/base/ids.js')).deterministicUuid('careplan-csv-file', n))).to.equal(undefined);
+        expect(
+          await ctx.store.read('List', (await import('../src/base/ids.js')).deterministicUuid('careplan-csv-file', n)),
+        ).to.equal(undefined);
       });
     }
     it('a Shift-JIS code with no MS932 character is an error, not U+FFFD', async () => {
-      const bad = Buffer.concat([iconv.encode(up1('20240401').split(',"佐藤')[0]! + ',"', 'cp932'), Buffer.from([0x85, 0x40]), iconv.encode(`佐藤${up1('20240401').split(',"佐藤')[1]}\r\n`, 'cp932')]);
+      const bad = Buffer.concat([
+        iconv.encode(up1('20240401').split(',"佐藤')[0]! + ',"', 'cp932'),
+        Buffer.from([0x85, 0x40]),
+        iconv.encode(`佐藤${up1('20240401').split(',"佐藤')[1]}\r\n`, 'cp932'),
+      ]);
       const e = await outcomeOf(() => importCareplanFile(ctx, party, n, bad));
       expect(e.issues[0]).to.include({ code: 'invalid', expression: `${n}:1:8` });
     });
     it('a check-digit error found while storing still names line and column, and rolls the whole file back', async () => {
-      const e = await outcomeOf(() => importCareplanFile(ctx, party, n, file([up1('20240401', { 3: '0009876543' }), up1('20240401', { 2: '131012' })])));
+      const e = await outcomeOf(() =>
+        importCareplanFile(
+          ctx,
+          party,
+          n,
+          file([up1('20240401', { 3: '0009876543' }), up1('20240401', { 2: '131012' })]),
+        ),
+      );
       expect(e.status).to.equal(422);
-      expect(e.issues.some((i) => i.expression === `${n}:4:2`), JSON.stringify(e.issues)).to.equal(true);
+      expect(
+        e.issues.some((i) => i.expression === `${n}:4:2`),
+        JSON.stringify(e.issues),
+      ).to.equal(true);
       expect(await statuses(ctx, 'kyotaku-careplan-1')).to.deep.equal([]);
     });
-    it('another office may not send in this office\'s name', async () => {
-      expect((await outcomeOf(() => importCareplanFile(ctx, { ...party, code: '1370000026' }, n, file([up1('20240401')])))).status).to.equal(403);
+    it("another office may not send in this office's name", async () => {
+      expect(
+        (await outcomeOf(() => importCareplanFile(ctx, { ...party, code: '1370000026' }, n, file([up1('20240401')]))))
+          .status,
+      ).to.equal(403);
     });
   });
 
@@ -204,17 +465,34 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         await importOk(ctx, nameOf('UPPLAN', `${m}25100000`, m), file(upplan(m)));
         await importOk(ctx, nameOf('UPSIKYU', `${m}25100000`, m), file(upsikyu(m)));
       }
-      const del1 = await importOk(ctx, nameOf('DLT1KYO', '20240601100000'), file([record('DLT1KYO', { ...KEY, 4: '20240401' })]));
+      const del1 = await importOk(
+        ctx,
+        nameOf('DLT1KYO', '20240601100000'),
+        file([record('DLT1KYO', { ...KEY, 4: '20240401' })]),
+      );
       expect(del1.summary.deleted).to.have.length(3);
-      for (const f of ['kyotaku-careplan-1', 'kyotaku-careplan-2', 'kyotaku-careplan-3']) expect((await statuses(ctx, f)).sort(), f).to.deep.equal(['current', 'entered-in-error']);
-      const del6 = await importOk(ctx, nameOf('DLTPLAN', '20240601100001', '202405'), file([record('DLTPLAN', { ...KEY, 4: '202405' })]));
+      for (const f of ['kyotaku-careplan-1', 'kyotaku-careplan-2', 'kyotaku-careplan-3'])
+        expect((await statuses(ctx, f)).sort(), f).to.deep.equal(['current', 'entered-in-error']);
+      const del6 = await importOk(
+        ctx,
+        nameOf('DLTPLAN', '20240601100001', '202405'),
+        file([record('DLTPLAN', { ...KEY, 4: '202405' })]),
+      );
       expect(del6.summary.deleted).to.have.length(2);
-      for (const f of ['kyotaku-careplan-6', 'kyotaku-careplan-7']) expect((await statuses(ctx, f)).sort(), f).to.deep.equal(['current', 'entered-in-error']);
+      for (const f of ['kyotaku-careplan-6', 'kyotaku-careplan-7'])
+        expect((await statuses(ctx, f)).sort(), f).to.deep.equal(['current', 'entered-in-error']);
       // the deleted files still regenerate; the current plans export as standard files that import again identically
-      const files = await exportCurrentPlans(ctx, { receiverOffice: '1371000009', receiverServiceType: '15', timestamp: '20240701120000' });
+      const files = await exportCurrentPlans(ctx, {
+        receiverOffice: '1371000009',
+        receiverServiceType: '15',
+        timestamp: '20240701120000',
+      });
       expect(files.map((f) => f.name)).to.deep.equal([
-        'UP1KYO_1370000018_43_1371000009_15_20240701120000.CSV', 'UP2KYO_1370000018_43_1371000009_15_20240701120000.CSV', 'UP3KYO_1370000018_43_1371000009_15_20240701120000.CSV',
-        'UPPLAN_202404_1370000018_43_1371000009_15_20240701120001.CSV', 'UPSIKYU_202404_1370000018_43_1371000009_15_20240701120001.CSV',
+        'UP1KYO_1370000018_43_1371000009_15_20240701120000.CSV',
+        'UP2KYO_1370000018_43_1371000009_15_20240701120000.CSV',
+        'UP3KYO_1370000018_43_1371000009_15_20240701120000.CSV',
+        'UPPLAN_202404_1370000018_43_1371000009_15_20240701120001.CSV',
+        'UPSIKYU_202404_1370000018_43_1371000009_15_20240701120001.CSV',
       ]);
       expect(Buffer.compare(files[0]!.bytes, file([up1('20240501')]))).to.equal(0);
       const fresh = await newContext();
@@ -237,18 +515,54 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         const outDir = join(dir, 'out');
         execFileSync('mkdir', ['-p', inDir]);
         // the deletion (later time stamp) is given first on the command line: the CLI sorts
-        writeFileSync(join(inDir, nameOf('DLT1KYO', '20240601100000')), file([record('DLT1KYO', { ...KEY, 4: '20240401' })]));
+        writeFileSync(
+          join(inDir, nameOf('DLT1KYO', '20240601100000')),
+          file([record('DLT1KYO', { ...KEY, 4: '20240401' })]),
+        );
         writeFileSync(join(inDir, nameOf('UP1KYO', '20240401100000')), file([up1('20240401')]));
         writeFileSync(join(inDir, nameOf('UP1KYO', '20240501100000')), file([up1('20240501')]));
         const env = { ...process.env, TZ: 'Asia/Tokyo' };
         const bin = join(process.cwd(), 'bin', 'kaigo-gateway.js');
-        const files = readdirSync(inDir).sort().reverse().map((f) => join(inDir, f));
-        const out = execFileSync('node', [bin, 'careplan-csv', 'import', '--data-dir', join(dir, 'data'), ...files], { env, encoding: 'utf8' });
-        expect(out.split('\n').filter(Boolean).map((l) => l.split(':')[0])).to.deep.equal([nameOf('UP1KYO', '20240401100000'), nameOf('UP1KYO', '20240501100000'), nameOf('DLT1KYO', '20240601100000')]);
+        const files = readdirSync(inDir)
+          .sort()
+          .reverse()
+          .map((f) => join(inDir, f));
+        const out = execFileSync('node', [bin, 'careplan-csv', 'import', '--data-dir', join(dir, 'data'), ...files], {
+          env,
+          encoding: 'utf8',
+        });
+        expect(
+          out
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(':')[0]),
+        ).to.deep.equal([
+          nameOf('UP1KYO', '20240401100000'),
+          nameOf('UP1KYO', '20240501100000'),
+          nameOf('DLT1KYO', '20240601100000'),
+        ]);
         expect(out).to.include('1 deleted');
-        execFileSync('node', [bin, 'careplan-csv', 'export', '--data-dir', join(dir, 'data'), '--out', outDir, '--to', '1371000009_15', '--timestamp', '20240701120000'], { env, encoding: 'utf8' });
+        execFileSync(
+          'node',
+          [
+            bin,
+            'careplan-csv',
+            'export',
+            '--data-dir',
+            join(dir, 'data'),
+            '--out',
+            outDir,
+            '--to',
+            '1371000009_15',
+            '--timestamp',
+            '20240701120000',
+          ],
+          { env, encoding: 'utf8' },
+        );
         expect(readdirSync(outDir)).to.deep.equal(['UP1KYO_1370000018_43_1371000009_15_20240701120000.CSV']);
-        expect(Buffer.compare(readFileSync(join(outDir, readdirSync(outDir)[0]!)), file([up1('20240501')]))).to.equal(0);
+        expect(Buffer.compare(readFileSync(join(outDir, readdirSync(outDir)[0]!)), file([up1('20240501')]))).to.equal(
+          0,
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -264,8 +578,14 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
     after(async () => gw?.stop());
 
     const put = (client: string, path: string, body: Buffer) =>
-      request(`${gw.url}${path}`, { method: 'PUT', dispatcher: gw.client(client).agent, headers: { 'content-type': 'text/csv; charset=Shift_JIS' }, body });
-    const get = (client: string, path: string) => request(`${gw.url}${path}`, { method: 'GET', dispatcher: gw.client(client).agent });
+      request(`${gw.url}${path}`, {
+        method: 'PUT',
+        dispatcher: gw.client(client).agent,
+        headers: { 'content-type': 'text/csv; charset=Shift_JIS' },
+        body,
+      });
+    const get = (client: string, path: string) =>
+      request(`${gw.url}${path}`, { method: 'GET', dispatcher: gw.client(client).agent });
 
     it('PUT stores the file (201, summary), GET gives the same bytes back, PUT again is 200', async () => {
       const n = nameOf('UP2KYO', '20240401100000');
@@ -285,7 +605,11 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
 
     it('a bad file is a 422 OperationOutcome naming file:line:column; another party may neither send nor read', async () => {
       const n = nameOf('UP3KYO', '20240401100000');
-      const r = await put('care-office', `/careplan-csv/${n}`, file([...up3('20240401'), record('UP3KYO', { ...KEY, 4: '20240401', 5: '20240401', 7: '8' })]));
+      const r = await put(
+        'care-office',
+        `/careplan-csv/${n}`,
+        file([...up3('20240401'), record('UP3KYO', { ...KEY, 4: '20240401', 5: '20240401', 7: '8' })]),
+      );
       const body = (await r.body.json()) as { resourceType: string; issue: Array<{ expression: string[] }> };
       expect(r.statusCode).to.equal(422);
       expect(body.resourceType).to.equal('OperationOutcome');

@@ -21,7 +21,19 @@ describe('CLI translate over a folder', function () {
     mkdirSync(join(dir, 'in'));
     for (const f of readdirSync(SAMPLES)) copyFileSync(join(SAMPLES, f), join(dir, 'in', f));
     writeFileSync(join(dir, 'in', 'broken.json'), '{"header": ');
-    writeFileSync(join(dir, 'in', 'bad-code.json'), JSON.stringify({ header: { recordDate: '2026-11-20', insurerNumber: '131012', insuredNumber: '0001234567', applicant: { name: '誤 入力', sex: '9' }, doctor: { name: '医師' }, institution: { name: '病院', code: '1311234567' } } }));
+    writeFileSync(
+      join(dir, 'in', 'bad-code.json'),
+      JSON.stringify({
+        header: {
+          recordDate: '2026-11-20',
+          insurerNumber: '131012',
+          insuredNumber: '0001234567',
+          applicant: { name: '誤 入力', sex: '9' },
+          doctor: { name: '医師' },
+          institution: { name: '病院', code: '1311234567' },
+        },
+      }),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,7 +43,9 @@ describe('CLI translate over a folder', function () {
     let total = 0;
     const files = expandInputs([join(dir, 'in')]);
     const r = translateFiles(ctx, ctx.forms.get('shujii-ikensho')!, 'fhir', files, join(dir, 'out'), {
-      start: (t) => (total = t), tick: () => ticks.push(1), stop: () => undefined,
+      start: (t) => (total = t),
+      tick: () => ticks.push(1),
+      stop: () => undefined,
     });
     expect(total).to.equal(files.length);
     expect(ticks.length).to.equal(files.length);
@@ -40,12 +54,23 @@ describe('CLI translate over a folder', function () {
     const text = summary(r);
     expect(text).to.match(/^\d+ translated, 2 failed/);
     expect(text).to.include('header.applicant.sex').and.include('header.insurerNumber');
-    for (const f of readdirSync(SAMPLES)) expect(existsSync(join(dir, 'out', f.replace('.json', '.bundle.json')))).to.equal(true);
+    for (const f of readdirSync(SAMPLES))
+      expect(existsSync(join(dir, 'out', f.replace('.json', '.bundle.json')))).to.equal(true);
   });
 
   it('the command exits non-zero when a file failed, and still writes the good ones', async () => {
     const out = join(dir, 'cli-out');
-    const err = await run(process.execPath, [join(PROJECT_ROOT, 'bin', 'kaigo-gateway.js'), 'translate', '--form', 'shujii-ikensho', '--to', 'fhir', join(dir, 'in'), '--out', out]).then(
+    const err = await run(process.execPath, [
+      join(PROJECT_ROOT, 'bin', 'kaigo-gateway.js'),
+      'translate',
+      '--form',
+      'shujii-ikensho',
+      '--to',
+      'fhir',
+      join(dir, 'in'),
+      '--out',
+      out,
+    ]).then(
       () => undefined,
       (e: { code?: number; stderr?: string }) => e,
     );
@@ -54,4 +79,3 @@ describe('CLI translate over a folder', function () {
     expect(readdirSync(out).length).to.equal(readdirSync(SAMPLES).length);
   });
 });
-

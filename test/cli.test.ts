@@ -22,7 +22,11 @@ interface Run {
 /** Runs the CLI with a hard time limit (the child is killed when it is exceeded). */
 function cli(args: string[], timeoutMs = 20_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, TZ: 'Asia/Tokyo' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, TZ: 'Asia/Tokyo' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -56,7 +60,9 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
   });
 
   describe('translate', () => {
-    const samples = readdirSync(SAMPLES).filter((n) => n.endsWith('.json')).sort();
+    const samples = readdirSync(SAMPLES)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
 
     it('has samples to translate', () => {
       expect(samples.length).to.be.greaterThan(0);
@@ -68,7 +74,11 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
         const bundleFile = join(tmp, `${name}.bundle.json`);
         const toFhir = await cli(['translate', '--form', 'shujii-ikensho', '--to', 'fhir', source]);
         expect(toFhir.code, toFhir.stderr).to.equal(0);
-        const bundle = JSON.parse(toFhir.stdout) as { resourceType: string; type: string; entry: Array<{ resource: { resourceType: string } }> };
+        const bundle = JSON.parse(toFhir.stdout) as {
+          resourceType: string;
+          type: string;
+          entry: Array<{ resource: { resourceType: string } }>;
+        };
         expect(bundle.resourceType).to.equal('Bundle');
         expect(bundle.type).to.equal('document');
         expect(bundle.entry.map((e) => e.resource.resourceType)).to.include('QuestionnaireResponse');
@@ -82,7 +92,16 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
 
     it('--out writes the translation to a file instead of standard output', async () => {
       const out = join(tmp, 'out.bundle.json');
-      const r = await cli(['translate', '--form', 'shujii-ikensho', '--to', 'fhir', '--out', out, join(SAMPLES, 'minimal.json')]);
+      const r = await cli([
+        'translate',
+        '--form',
+        'shujii-ikensho',
+        '--to',
+        'fhir',
+        '--out',
+        out,
+        join(SAMPLES, 'minimal.json'),
+      ]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.stdout).to.equal('');
       expect((readJson(out) as { resourceType: string }).resourceType).to.equal('Bundle');
@@ -106,7 +125,9 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
       const start = r.stderr.indexOf('{');
       expect(start, r.stderr).to.be.at.least(0);
       // The OperationOutcome is the first JSON object on stderr (a summary line follows it).
-      let outcome: { resourceType: string; issue: Array<{ severity: string; expression?: string[]; diagnostics?: string }> } | undefined;
+      let outcome:
+        | { resourceType: string; issue: Array<{ severity: string; expression?: string[]; diagnostics?: string }> }
+        | undefined;
       for (let end = r.stderr.lastIndexOf('}'); end > start && !outcome; end = r.stderr.lastIndexOf('}', end - 1)) {
         try {
           outcome = JSON.parse(r.stderr.slice(start, end + 1));
@@ -118,7 +139,10 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
       expect(outcome!.resourceType).to.equal('OperationOutcome');
       const errors = outcome!.issue.filter((i) => i.severity === 'error' || i.severity === 'fatal');
       expect(errors).to.have.length.greaterThan(0);
-      expect(errors.some((i) => i.expression?.includes('header.applicant.sex')), JSON.stringify(outcome)).to.equal(true);
+      expect(
+        errors.some((i) => i.expression?.includes('header.applicant.sex')),
+        JSON.stringify(outcome),
+      ).to.equal(true);
     });
 
     it('exits 0 for the JP Core Patient example', async () => {
@@ -134,7 +158,18 @@ describe('CLI (bin/kaigo-gateway.js as a child process)', function () {
       const r = await cli(['pki', 'init', '--dir', dir]);
       expect(r.code, r.stderr).to.equal(0);
       expect(readdirSync(dir).sort()).to.deep.equal(
-        ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'hospital.crt', 'hospital.key', 'municipality.crt', 'municipality.key', 'care-office.crt', 'care-office.key'].sort(),
+        [
+          'ca.crt',
+          'ca.key',
+          'server.crt',
+          'server.key',
+          'hospital.crt',
+          'hospital.key',
+          'municipality.crt',
+          'municipality.key',
+          'care-office.crt',
+          'care-office.key',
+        ].sort(),
       );
       for (const f of readdirSync(dir)) {
         const pem = readFileSync(join(dir, f), 'utf8');

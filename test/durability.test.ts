@@ -53,7 +53,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -67,12 +72,19 @@ describe('durability: the real server process, killed and restarted', function (
   /** Starts `kaigo-gateway serve` and resolves once it says it is listening. */
   async function serve(dataDir: string, port: number): Promise<ServerProcess> {
     const env: NodeJS.ProcessEnv = { ...process.env, TZ: 'Asia/Tokyo', KAIGO_LOG_LEVEL: 'info' };
-    for (const k of ['KAIGO_PORT', 'KAIGO_HOST', 'KAIGO_DATA_DIR', 'KAIGO_PKI_DIR', 'KAIGO_SHUTDOWN_GRACE_MS']) delete env[k];
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', dataDir], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const k of ['KAIGO_PORT', 'KAIGO_HOST', 'KAIGO_DATA_DIR', 'KAIGO_PKI_DIR', 'KAIGO_SHUTDOWN_GRACE_MS'])
+      delete env[k];
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--data-dir', dataDir], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     const proc: ServerProcess = {
       child,
       url: `https://127.0.0.1:${port}`,
@@ -97,7 +109,9 @@ describe('durability: the real server process, killed and restarted', function (
           err += d;
           if (/listening/.test(err)) resolve();
         });
-        void exited.then(({ code, signal }) => reject(new Error(`serve exited (${code ?? signal}) before listening\n${proc.output()}`)));
+        void exited.then(({ code, signal }) =>
+          reject(new Error(`serve exited (${code ?? signal}) before listening\n${proc.output()}`)),
+        );
       }),
       START_TIMEOUT_MS,
       'kaigo-gateway serve to start listening',
@@ -135,7 +149,9 @@ describe('durability: the real server process, killed and restarted', function (
     const sent = payload('IKN-DURABLE-1');
 
     const first = await serve(dataDir, port);
-    const r = await first.client('hospital').post('/forms/shujii-ikensho', sent, { 'content-type': 'application/json' });
+    const r = await first
+      .client('hospital')
+      .post('/forms/shujii-ikensho', sent, { 'content-type': 'application/json' });
     if (r.status === 201) first.child.kill('SIGKILL');
     expect(r.status, r.text).to.equal(201);
     const location = String(r.headers.location);
@@ -164,7 +180,10 @@ describe('durability: the real server process, killed and restarted', function (
         return reply;
       }),
     );
-    expect(replies.map((x) => x.status), replies.map((x) => x.text).join('\n')).to.deep.equal([201, 201, 201, 201, 201]);
+    expect(
+      replies.map((x) => x.status),
+      replies.map((x) => x.text).join('\n'),
+    ).to.deep.equal([201, 201, 201, 201, 201]);
     const locations = replies.map((x) => String(x.headers.location));
     expect(new Set(locations).size).to.equal(5);
     await kill(first);
@@ -185,7 +204,9 @@ describe('durability: the real server process, killed and restarted', function (
     const proc = await serve(dataDir, port);
     const hospital = proc.client('hospital');
     // Warm up (first request pays for lazy loading), so the timing below is about shutdown only.
-    const warm = await hospital.post('/forms/shujii-ikensho', payload('IKN-GRACEFUL-0'), { 'content-type': 'application/json' });
+    const warm = await hospital.post('/forms/shujii-ikensho', payload('IKN-GRACEFUL-0'), {
+      'content-type': 'application/json',
+    });
     expect(warm.status, warm.text).to.equal(201);
 
     // The request body is streamed in two halves: the server has the request (headers and half the body)

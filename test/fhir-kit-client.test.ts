@@ -5,7 +5,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'fhir-kit-client';
-import type { Bundle, CapabilityStatement, DocumentReference, OperationOutcome, Organization, Patient, Practitioner, QuestionnaireResponse } from 'fhir/r4.js';
+import type {
+  Bundle,
+  CapabilityStatement,
+  DocumentReference,
+  OperationOutcome,
+  Organization,
+  Patient,
+  Practitioner,
+  QuestionnaireResponse,
+} from 'fhir/r4.js';
 import { Agent } from 'undici';
 import { isoWithOffset } from '../src/base/clock.js';
 import { loadFormRegistry } from '../src/engine/forms/registry.js';
@@ -115,7 +124,10 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
     it('create() of the QuestionnaireResponse from translate --to fhir → 201 with an id', async () => {
       const qr = questionnaireResponseOf(payload('full'));
       expect(qr.id).to.equal(undefined);
-      const created = (await hospital.create({ resourceType: 'QuestionnaireResponse', body: qr as never })) as unknown as QuestionnaireResponse;
+      const created = (await hospital.create({
+        resourceType: 'QuestionnaireResponse',
+        body: qr as never,
+      })) as unknown as QuestionnaireResponse;
       expect(statusOf(created)).to.equal(201);
       expect(created.resourceType).to.equal('QuestionnaireResponse');
       expect(created.id).to.be.a('string').and.not.be.empty;
@@ -146,7 +158,8 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(bundle.resourceType).to.equal('Bundle');
       expect(bundle.type).to.equal('document');
       expect(bundle.entry?.[0]?.resource?.resourceType).to.equal('Composition');
-      const qr = bundle.entry?.find((e) => e.resource?.resourceType === 'QuestionnaireResponse')?.resource as QuestionnaireResponse | undefined;
+      const qr = bundle.entry?.find((e) => e.resource?.resourceType === 'QuestionnaireResponse')?.resource as
+        QuestionnaireResponse | undefined;
       expect(qr?.id).to.equal(qrId);
     });
 
@@ -156,7 +169,10 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(err.response!.status).to.equal(403);
       expect((err.response!.data as OperationOutcome).resourceType).to.equal('OperationOutcome');
       // …and its search does not find it either.
-      const found = (await otherMunicipality.search({ resourceType: 'DocumentReference', searchParams: { 'insured-number': `${INSURED}|0001234567` } })) as unknown as Bundle;
+      const found = (await otherMunicipality.search({
+        resourceType: 'DocumentReference',
+        searchParams: { 'insured-number': `${INSURED}|0001234567` },
+      })) as unknown as Bundle;
       expect(found.total).to.equal(0);
     });
   });
@@ -165,10 +181,16 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
     it('search() with _count=1 pages through several documents with nextPage()', async () => {
       const insured = '0005550001';
       for (const documentId of ['IKN-PAGE-1', 'IKN-PAGE-2', 'IKN-PAGE-3']) {
-        const created = await hospital.create({ resourceType: 'QuestionnaireResponse', body: questionnaireResponseOf(payload('full', { documentId, insuredNumber: insured })) as never });
+        const created = await hospital.create({
+          resourceType: 'QuestionnaireResponse',
+          body: questionnaireResponseOf(payload('full', { documentId, insuredNumber: insured })) as never,
+        });
         expect(statusOf(created)).to.equal(201);
       }
-      let page = (await municipality.search({ resourceType: 'DocumentReference', searchParams: { 'insured-number': insured, _count: 1 } })) as unknown as Bundle;
+      let page = (await municipality.search({
+        resourceType: 'DocumentReference',
+        searchParams: { 'insured-number': insured, _count: 1 },
+      })) as unknown as Bundle;
       const seen: string[] = [];
       for (let pages = 0; page; pages++) {
         expect(pages, 'too many pages').to.be.below(10);
@@ -180,8 +202,14 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(seen).to.have.length(3);
       expect(new Set(seen).size).to.equal(3);
       const identifiers = [];
-      for (const id of seen) identifiers.push(((await municipality.read({ resourceType: 'DocumentReference', id })) as unknown as DocumentReference).identifier?.[0]?.value);
-      expect(identifiers.sort()).to.deep.equal(['IKN-PAGE-1', 'IKN-PAGE-2', 'IKN-PAGE-3'].map((d) => `shujii-ikensho:${HOSPITAL_CODE}:${d}`));
+      for (const id of seen)
+        identifiers.push(
+          ((await municipality.read({ resourceType: 'DocumentReference', id })) as unknown as DocumentReference)
+            .identifier?.[0]?.value,
+        );
+      expect(identifiers.sort()).to.deep.equal(
+        ['IKN-PAGE-1', 'IKN-PAGE-2', 'IKN-PAGE-3'].map((d) => `shujii-ikensho:${HOSPITAL_CODE}:${d}`),
+      );
     });
   });
 
@@ -190,22 +218,41 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
     const entries = (tag: string): Bundle['entry'] => [
       {
         fullUrl: 'urn:uuid:7a1f3c2e-0b7d-4a59-9d1e-3f0c2b6a8e01',
-        resource: { resourceType: 'Patient', identifier: [{ system: SYSTEM, value: `${tag}-patient` }], name: [{ text: '佐藤 花子', family: '佐藤', given: ['花子'] }], gender: 'female', birthDate: '1941-04-02' } as Patient,
+        resource: {
+          resourceType: 'Patient',
+          identifier: [{ system: SYSTEM, value: `${tag}-patient` }],
+          name: [{ text: '佐藤 花子', family: '佐藤', given: ['花子'] }],
+          gender: 'female',
+          birthDate: '1941-04-02',
+        } as Patient,
         request: { method: 'POST', url: 'Patient' },
       },
       {
         fullUrl: 'urn:uuid:7a1f3c2e-0b7d-4a59-9d1e-3f0c2b6a8e02',
-        resource: { resourceType: 'Practitioner', identifier: [{ system: SYSTEM, value: `${tag}-practitioner` }], name: [{ text: '佐藤 一郎', family: '佐藤', given: ['一郎'] }] } as Practitioner,
+        resource: {
+          resourceType: 'Practitioner',
+          identifier: [{ system: SYSTEM, value: `${tag}-practitioner` }],
+          name: [{ text: '佐藤 一郎', family: '佐藤', given: ['一郎'] }],
+        } as Practitioner,
         request: { method: 'POST', url: 'Practitioner' },
       },
       {
         fullUrl: 'urn:uuid:7a1f3c2e-0b7d-4a59-9d1e-3f0c2b6a8e03',
-        resource: { resourceType: 'Organization', identifier: [{ system: SYSTEM, value: `${tag}-organization` }], name: 'さくら内科クリニック' } as Organization,
+        resource: {
+          resourceType: 'Organization',
+          identifier: [{ system: SYSTEM, value: `${tag}-organization` }],
+          name: 'さくら内科クリニック',
+        } as Organization,
         request: { method: 'POST', url: 'Organization' },
       },
     ];
     const searchTotal = async (type: string, value: string): Promise<number> =>
-      ((await hospital.search({ resourceType: type, searchParams: { identifier: `${SYSTEM}|${value}` } })) as unknown as Bundle).total!;
+      (
+        (await hospital.search({
+          resourceType: type,
+          searchParams: { identifier: `${SYSTEM}|${value}` },
+        })) as unknown as Bundle
+      ).total!;
 
     it('a Patient (urn:uuid fullUrl), a Practitioner and an Organization → transaction-response with 3 × 201', async () => {
       const body: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries('tx-ok') };
@@ -215,9 +262,16 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       expect(out.type).to.equal('transaction-response');
       expect(out.entry).to.have.length(3);
       expect(out.entry!.map((e) => e.response?.status)).to.deep.equal(['201 Created', '201 Created', '201 Created']);
-      expect(out.entry!.map((e) => e.response?.location?.split('/')[0])).to.deep.equal(['Patient', 'Practitioner', 'Organization']);
+      expect(out.entry!.map((e) => e.response?.location?.split('/')[0])).to.deep.equal([
+        'Patient',
+        'Practitioner',
+        'Organization',
+      ]);
       const patientLocation = out.entry![0]!.response!.location!;
-      const patient = (await hospital.read({ resourceType: 'Patient', id: patientLocation.split('/')[1]! })) as unknown as Patient;
+      const patient = (await hospital.read({
+        resourceType: 'Patient',
+        id: patientLocation.split('/')[1]!,
+      })) as unknown as Patient;
       expect(patient.identifier?.[0]?.value).to.equal('tx-ok-patient');
       expect(await searchTotal('Patient', 'tx-ok-patient')).to.equal(1);
       expect(await searchTotal('Practitioner', 'tx-ok-practitioner')).to.equal(1);
@@ -229,7 +283,11 @@ describe('fhir-kit-client 2.0.3 against the gateway over mutual TLS', function (
       // A fourth entry, processed after the three good ones: a birthDate that is not a FHIR date.
       bad.push({
         fullUrl: 'urn:uuid:7a1f3c2e-0b7d-4a59-9d1e-3f0c2b6a8e04',
-        resource: { resourceType: 'Patient', identifier: [{ system: SYSTEM, value: 'tx-bad-patient-2' }], birthDate: '1941/04/02' } as Patient,
+        resource: {
+          resourceType: 'Patient',
+          identifier: [{ system: SYSTEM, value: 'tx-bad-patient-2' }],
+          birthDate: '1941/04/02',
+        } as Patient,
         request: { method: 'POST', url: 'Patient' },
       });
       const body: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: bad };

@@ -18,9 +18,14 @@ const NOW = '2026-11-23T10:00:00.000+09:00';
 const registry = loadFormRegistry();
 const samplesOf = (form: string): string[] => {
   const dir = join(PROJECT_ROOT, 'test', 'samples', form);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 };
-const readSample = (form: string, f: string): unknown => JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'samples', form, f), 'utf8'));
+const readSample = (form: string, f: string): unknown =>
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'test', 'samples', form, f), 'utf8'));
 
 function emptyPaths(v: unknown, path: string, out: string[] = []): string[] {
   if (v === '' || v === null) out.push(path);
@@ -41,7 +46,8 @@ describe('form mappings', () => {
   });
 
   it('the checked-in payload schemas are what npm run profiles:build generates', () => {
-    for (const [file, text] of buildSchemas()) expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run profiles:build`).to.equal(text);
+    for (const [file, text] of buildSchemas())
+      expect(readFileSync(file, 'utf8'), `${file} is stale: run npm run profiles:build`).to.equal(text);
   });
 
   for (const def of registry.forms.values()) {
@@ -49,12 +55,19 @@ describe('form mappings', () => {
       it('has samples', () => expect(samplesOf(def.name).length).to.be.greaterThan(2));
 
       it('checks the 保険者番号 check digit and the 被保険者番号 shape', () => {
-        const itemAt = (path: string | undefined) => [...def.items.values()].find((it) => it.type !== 'group' && def.mapping.paths[it.linkId] === path);
+        const itemAt = (path: string | undefined) =>
+          [...def.items.values()].find((it) => it.type !== 'group' && def.mapping.paths[it.linkId] === path);
         const insurer = itemAt(def.mapping.keys.insurerNumber);
         expect(insurer, 'keys.insurerNumber names an item').to.not.equal(undefined);
-        expect(insurer!.extension?.some((e) => e.url.endsWith('/check-digit') && e.valueCode === 'mod10-weights-2-1')).to.equal(true);
-        const insured = def.mapping.keys.insuredNumber === undefined ? undefined : itemAt(def.mapping.keys.insuredNumber);
-        if (insured) expect(insured.extension?.find((e) => e.url.endsWith('/regex'))?.valueString).to.equal('^([0-9]{10}|H[0-9]{9})$');
+        expect(
+          insurer!.extension?.some((e) => e.url.endsWith('/check-digit') && e.valueCode === 'mod10-weights-2-1'),
+        ).to.equal(true);
+        const insured =
+          def.mapping.keys.insuredNumber === undefined ? undefined : itemAt(def.mapping.keys.insuredNumber);
+        if (insured)
+          expect(insured.extension?.find((e) => e.url.endsWith('/regex'))?.valueString).to.equal(
+            '^([0-9]{10}|H[0-9]{9})$',
+          );
       });
 
       for (const f of samplesOf(def.name)) {
@@ -113,8 +126,12 @@ describe('form mappings', () => {
 
           it('validates against the base spec, the gateway profiles and the Questionnaire', () => {
             const errors = [
-              ...validator.validate(doc.bundle, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle' }),
-              ...validator.validate(doc.documentReference, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference' }),
+              ...validator.validate(doc.bundle, {
+                profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle',
+              }),
+              ...validator.validate(doc.documentReference, {
+                profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference',
+              }),
               ...validator.validateQuestionnaireResponse(doc.questionnaireResponse),
             ].filter((i) => i.severity === 'error');
             expect(errors).to.deep.equal([]);
@@ -122,7 +139,9 @@ describe('form mappings', () => {
 
           it('is deterministic: the same payload gives the same ids', () => {
             const again = formToFhir(def, payload, { now: NOW });
-            expect((again.bundle.entry ?? []).map((e) => e.fullUrl)).to.deep.equal((doc.bundle.entry ?? []).map((e) => e.fullUrl));
+            expect((again.bundle.entry ?? []).map((e) => e.fullUrl)).to.deep.equal(
+              (doc.bundle.entry ?? []).map((e) => e.fullUrl),
+            );
           });
         });
       }
@@ -150,7 +169,12 @@ describe('form mapping errors (主治医意見書)', () => {
     p.header.unknownField = 'x';
     delete p.header.recordDate;
     const exprs = problems(p).map((i) => i.expression);
-    expect(exprs).to.include.members(['header.applicant.sex', 'header.insuredNumber', 'header.unknownField', 'header.recordDate']);
+    expect(exprs).to.include.members([
+      'header.applicant.sex',
+      'header.insuredNumber',
+      'header.unknownField',
+      'header.recordDate',
+    ]);
   });
 
   it('refuses an impossible date and an era date outside its era', () => {
@@ -183,11 +207,11 @@ describe('form mapping errors (主治医意見書)', () => {
   it('refuses a QuestionnaireResponse whose era text no longer matches its date', () => {
     const doc = formToFhir(def, base(), { now: NOW });
     const qr = JSON.parse(JSON.stringify(doc.questionnaireResponse)) as any;
-    const findDate = (items: any[]): any => items.flatMap((i) => [...(i.answer ?? []).filter((a: any) => a.extension), ...findDate(i.item ?? [])]);
+    const findDate = (items: any[]): any =>
+      items.flatMap((i) => [...(i.answer ?? []).filter((a: any) => a.extension), ...findDate(i.item ?? [])]);
     const withEra = findDate(qr.item);
     expect(withEra.length).to.be.greaterThan(0);
     withEra[0].valueDate = '1999-01-01';
     expect(() => questionnaireResponseToForm(def, qr)).to.throw(OperationOutcomeError);
   });
 });
-

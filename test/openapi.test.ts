@@ -28,7 +28,10 @@ const paths = doc.paths as Record<string, Json>;
 function deref<T = Json>(node: unknown): T {
   let n = node as Json;
   for (let guard = 0; typeof n?.$ref === 'string' && (n.$ref as string).startsWith('#/') && guard < 20; guard++) {
-    n = (n.$ref as string).slice(2).split('/').reduce<unknown>((acc, k) => (acc as Json)[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc) as Json;
+    n = (n.$ref as string)
+      .slice(2)
+      .split('/')
+      .reduce<unknown>((acc, k) => (acc as Json)[k.replace(/~1/g, '/').replace(/~0/g, '~')], doc) as Json;
   }
   return n as T;
 }
@@ -41,21 +44,33 @@ function operations(): Array<{ path: string; method: string; op: Json; item: Jso
   return out;
 }
 
-interface Param { name: string; in: string; required?: boolean; schema?: Json; content?: Json; example?: unknown }
+interface Param {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Json;
+  content?: Json;
+  example?: unknown;
+}
 const paramsOf = (item: Json, op: Json): Param[] =>
   [...((item.parameters as unknown[]) ?? []), ...((op.parameters as unknown[]) ?? [])].map((p) => deref<Param>(p));
 
 /** Every Schema Object of the document, with where it is. */
 function schemas(): Array<{ at: string; schema: Json }> {
   const out: Array<{ at: string; schema: Json }> = [];
-  for (const [name, s] of Object.entries(((doc.components as Json).schemas ?? {}) as Record<string, Json>)) out.push({ at: `components.schemas.${name}`, schema: s });
-  for (const [name, p] of Object.entries(((doc.components as Json).parameters ?? {}) as Record<string, Param>)) if (p.schema) out.push({ at: `components.parameters.${name}`, schema: p.schema });
+  for (const [name, s] of Object.entries(((doc.components as Json).schemas ?? {}) as Record<string, Json>))
+    out.push({ at: `components.schemas.${name}`, schema: s });
+  for (const [name, p] of Object.entries(((doc.components as Json).parameters ?? {}) as Record<string, Param>))
+    if (p.schema) out.push({ at: `components.parameters.${name}`, schema: p.schema });
   for (const { path, method, op, item } of operations()) {
     for (const p of paramsOf(item, op)) if (p.schema) out.push({ at: `${method} ${path} ${p.name}`, schema: p.schema });
     const body = deref<{ content?: Record<string, { schema?: Json }> }>(op.requestBody);
-    for (const [ct, media] of Object.entries(body?.content ?? {})) if (media.schema) out.push({ at: `${method} ${path} body ${ct}`, schema: media.schema });
+    for (const [ct, media] of Object.entries(body?.content ?? {}))
+      if (media.schema) out.push({ at: `${method} ${path} body ${ct}`, schema: media.schema });
     for (const [status, r] of Object.entries(op.responses as Json)) {
-      for (const [ct, media] of Object.entries(deref<{ content?: Record<string, { schema?: Json }> }>(r).content ?? {})) {
+      for (const [ct, media] of Object.entries(
+        deref<{ content?: Record<string, { schema?: Json }> }>(r).content ?? {},
+      )) {
         if (media.schema) out.push({ at: `${method} ${path} ${status} ${ct}`, schema: media.schema });
       }
     }
@@ -83,7 +98,18 @@ describe('openapi.yaml', () => {
       expect(doc.openapi).to.match(/^3\.1\.\d+$/);
       expect((doc.info as Json).title).to.be.a('string');
       expect((doc.info as Json).version).to.be.a('string');
-      const allowed = ['openapi', 'info', 'jsonSchemaDialect', 'servers', 'paths', 'webhooks', 'components', 'security', 'tags', 'externalDocs'];
+      const allowed = [
+        'openapi',
+        'info',
+        'jsonSchemaDialect',
+        'servers',
+        'paths',
+        'webhooks',
+        'components',
+        'security',
+        'tags',
+        'externalDocs',
+      ];
       expect(Object.keys(doc).filter((k) => !allowed.includes(k) && !k.startsWith('x-'))).to.deep.equal([]);
     });
 
@@ -97,12 +123,21 @@ describe('openapi.yaml', () => {
         ids.add(op.operationId as string);
         const params = paramsOf(item, op);
         const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
-        expect(params.filter((p) => p.in === 'path').map((p) => p.name).sort(), `${where}: path parameters`).to.deep.equal(templated.sort());
+        expect(
+          params
+            .filter((p) => p.in === 'path')
+            .map((p) => p.name)
+            .sort(),
+          `${where}: path parameters`,
+        ).to.deep.equal(templated.sort());
         const seen = new Set<string>();
         for (const p of params) {
           expect(p.name, where).to.be.a('string');
           expect(['query', 'header', 'path', 'cookie'], `${where} ${p.name}.in`).to.include(p.in);
-          expect(Boolean(p.schema) !== Boolean(p.content), `${where} ${p.name}: exactly one of schema/content`).to.equal(true);
+          expect(
+            Boolean(p.schema) !== Boolean(p.content),
+            `${where} ${p.name}: exactly one of schema/content`,
+          ).to.equal(true);
           if (p.in === 'path') expect(p.required, `${where} ${p.name}: path parameters are required`).to.equal(true);
           expect(seen.has(`${p.in}:${p.name}`), `${where} ${p.name}: duplicate`).to.equal(false);
           seen.add(`${p.in}:${p.name}`);
@@ -148,9 +183,12 @@ describe('openapi.yaml', () => {
     it('validates against the official OAS 3.1 JSON Schema', () => {
       // ajv resolves the schema's `$dynamicRef: "#meta"` wrongly; with the default dialect it means the
       // `$defs/schema` object, so point there directly.
-      const text = readFileSync(OAS31_SCHEMA, 'utf8').replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}')
+      const text = readFileSync(OAS31_SCHEMA, 'utf8')
+        .replaceAll('{"$dynamicRef":"#meta"}', '{"$ref":"#/$defs/schema"}')
         .replace(/\{\s*"\$dynamicRef":\s*"#meta"\s*\}/g, '{"$ref":"#/$defs/schema"}');
-      const validate = new Ajv2020({ strict: false, allErrors: true, validateFormats: false }).compile(JSON.parse(text) as Json);
+      const validate = new Ajv2020({ strict: false, allErrors: true, validateFormats: false }).compile(
+        JSON.parse(text) as Json,
+      );
       expect(validate(doc), JSON.stringify(validate.errors?.slice(0, 5), null, 1)).to.equal(true);
     });
   });
@@ -168,14 +206,21 @@ describe('openapi.yaml', () => {
           expect(method, path).to.equal('get');
           continue;
         }
-        expect(ROUTES.some((r) => r.name === path && r.method.toLowerCase() === method), `${method.toUpperCase()} ${path}`).to.equal(true);
+        expect(
+          ROUTES.some((r) => r.name === path && r.method.toLowerCase() === method),
+          `${method.toUpperCase()} ${path}`,
+        ).to.equal(true);
       }
     });
 
     it("has path parameter patterns equal to the router's, and examples the router accepts", () => {
       for (const r of ROUTES) {
         const { item, op } = { item: paths[r.name]!, op: paths[r.name]![r.method.toLowerCase()] as Json };
-        const byName = new Map(paramsOf(item, op).filter((p) => p.in === 'path').map((p) => [p.name, p]));
+        const byName = new Map(
+          paramsOf(item, op)
+            .filter((p) => p.in === 'path')
+            .map((p) => [p.name, p]),
+        );
         let example = r.name;
         let source = r.name;
         for (const [, name] of r.name.matchAll(/\{([^}]+)\}/g)) {
@@ -198,9 +243,13 @@ describe('openapi.yaml', () => {
         const statuses = Object.keys(op.responses as Json);
         expect(statuses, `${method} ${path}`).to.include('401');
         for (const status of statuses.filter((s) => s.startsWith('4'))) {
-          const content = deref<{ content: Record<string, { schema: unknown }> }>((op.responses as Json)[status]).content;
+          const content = deref<{ content: Record<string, { schema: unknown }> }>(
+            (op.responses as Json)[status],
+          ).content;
           expect(Object.keys(content), `${method} ${path} ${status}`).to.deep.equal(['application/fhir+json']);
-          expect(deref(content['application/fhir+json']!.schema), `${method} ${path} ${status}`).to.equal(deref({ $ref: '#/components/schemas/OperationOutcome' }));
+          expect(deref(content['application/fhir+json']!.schema), `${method} ${path} ${status}`).to.equal(
+            deref({ $ref: '#/components/schemas/OperationOutcome' }),
+          );
         }
       }
       const oo = deref<{ properties: Json }>({ $ref: '#/components/schemas/OperationOutcome' });
@@ -219,8 +268,14 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
     check = await createOpenApiCheck(FILE);
   });
 
-  const req = (method: string, path: string, more: Partial<GatewayRequest> = {}): GatewayRequest =>
-    ({ method, path, query: {}, headers: {}, fhirBase: 'https://127.0.0.1:8443/fhir', ...more });
+  const req = (method: string, path: string, more: Partial<GatewayRequest> = {}): GatewayRequest => ({
+    method,
+    path,
+    query: {},
+    headers: {},
+    fhirBase: 'https://127.0.0.1:8443/fhir',
+    ...more,
+  });
   const sample = JSON.parse(readFileSync(join(ROOT, 'test/samples/shujii-ikensho/full.json'), 'utf8')) as unknown;
   const IN = 'http://kaigo-gateway.jp/fhir/IdSystem/ltci-insured-number|0001234567';
 
@@ -232,16 +287,36 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
           'insured-number': IN,
           'insurer-number': 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber|131011',
           type: 'http://kaigo-gateway.jp/fhir/CodeSystem/document-type|shujii-ikensho',
-          status: 'current', date: ['ge2024-04-01', 'lt2024-05-01'], identifier: 'urn:ietf:rfc:3986|urn:uuid:x', subject: 'Patient/p1',
-          _count: '100', _offset: '0', _sort: '-_lastUpdated',
+          status: 'current',
+          date: ['ge2024-04-01', 'lt2024-05-01'],
+          identifier: 'urn:ietf:rfc:3986|urn:uuid:x',
+          subject: 'Patient/p1',
+          _count: '100',
+          _offset: '0',
+          _sort: '-_lastUpdated',
         },
       }),
       req('GET', '/fhir/Patient', { query: { name: '田中', _count: '1', _sort: '_lastUpdated' } }),
       req('POST', '/fhir/DocumentReference/_search', { body: { 'insured-number': IN, _count: '10', _offset: '20' } }),
       req('POST', '/fhir/DocumentReference/_search'),
-      req('POST', '/fhir/Patient', { body: { resourceType: 'Patient' }, headers: { 'if-none-exist': 'identifier=urn:x|1', 'content-type': 'application/fhir+json' } }),
+      req('POST', '/fhir/Patient', {
+        body: { resourceType: 'Patient' },
+        headers: { 'if-none-exist': 'identifier=urn:x|1', 'content-type': 'application/fhir+json' },
+      }),
       req('GET', '/fhir/DocumentReference/3f1c2b7e-0d4a-4c55-9d8e-2a1b0c9d8e7f'),
-      req('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'transaction', entry: [{ fullUrl: 'urn:uuid:1', resource: { resourceType: 'Patient' }, request: { method: 'POST', url: 'Patient' } }] } }),
+      req('POST', '/fhir', {
+        body: {
+          resourceType: 'Bundle',
+          type: 'transaction',
+          entry: [
+            {
+              fullUrl: 'urn:uuid:1',
+              resource: { resourceType: 'Patient' },
+              request: { method: 'POST', url: 'Patient' },
+            },
+          ],
+        },
+      }),
       req('POST', '/fhir/', { body: { resourceType: 'Bundle', type: 'batch' } }),
       req('POST', '/forms/shujii-ikensho', { body: sample }),
       req('GET', '/forms/shujii-ikensho/3f1c2b7e-0d4a-4c55-9d8e-2a1b0c9d8e7f'),
@@ -260,12 +335,20 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
       const i = only(check(req('GET', '/fhir/DocumentReference', { query: { _count: v } })));
       expect(i).to.include({ severity: 'error', code: 'invalid', expression: '_count' });
     }
-    expect(only(check(req('GET', '/fhir/DocumentReference', { query: { _count: 'abc' } }))).diagnostics).to.equal('_count=abc: must be integer');
-    expect(only(check(req('POST', '/fhir/DocumentReference/_search', { body: { _count: '0' } })))).to.include({ code: 'invalid', expression: '_count' });
+    expect(only(check(req('GET', '/fhir/DocumentReference', { query: { _count: 'abc' } }))).diagnostics).to.equal(
+      '_count=abc: must be integer',
+    );
+    expect(only(check(req('POST', '/fhir/DocumentReference/_search', { body: { _count: '0' } })))).to.include({
+      code: 'invalid',
+      expression: '_count',
+    });
   });
 
   it('refuses a bad _offset and _sort', () => {
-    expect(only(check(req('GET', '/fhir/Patient', { query: { _offset: '-1' } })))).to.include({ code: 'invalid', expression: '_offset' });
+    expect(only(check(req('GET', '/fhir/Patient', { query: { _offset: '-1' } })))).to.include({
+      code: 'invalid',
+      expression: '_offset',
+    });
     const sort = only(check(req('GET', '/fhir/Patient', { query: { _sort: 'name' } })));
     expect(sort).to.include({ code: 'invalid', expression: '_sort' });
     expect(sort.diagnostics).to.equal('_sort=name: must be one of _lastUpdated, -_lastUpdated');
@@ -273,7 +356,10 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
 
   it('refuses a bad type or id path parameter, naming it', () => {
     expect(only(check(req('GET', '/fhir/documentReference')))).to.include({ code: 'invalid', expression: 'type' });
-    expect(only(check(req('POST', '/fhir/patient', { body: { resourceType: 'Patient' } })))).to.include({ code: 'invalid', expression: 'type' });
+    expect(only(check(req('POST', '/fhir/patient', { body: { resourceType: 'Patient' } })))).to.include({
+      code: 'invalid',
+      expression: 'type',
+    });
     expect(only(check(req('GET', '/fhir/Patient/a_b')))).to.include({ code: 'invalid', expression: 'id' });
     expect(only(check(req('GET', '/forms/Shujii/1')))).to.include({ code: 'invalid', expression: 'form' });
   });
@@ -283,25 +369,52 @@ describe('openapi check (src/http/openapi-check.ts)', () => {
   });
 
   it('refuses a body that is a JSON array (care form and FHIR)', () => {
-    expect(only(check(req('POST', '/forms/shujii-ikensho', { body: [sample] })))).to.include({ code: 'structure', expression: 'payload' });
+    expect(only(check(req('POST', '/forms/shujii-ikensho', { body: [sample] })))).to.include({
+      code: 'structure',
+      expression: 'payload',
+    });
     expect(only(check(req('POST', '/fhir', { body: [] })))).to.include({ code: 'structure', expression: 'Bundle' });
-    expect(only(check(req('POST', '/fhir/Patient', { body: [] })))).to.include({ code: 'structure', expression: 'Patient' });
+    expect(only(check(req('POST', '/fhir/Patient', { body: [] })))).to.include({
+      code: 'structure',
+      expression: 'Patient',
+    });
   });
 
   it('names FHIR body problems by FHIRPath-style expressions', () => {
-    expect(only(check(req('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'collection' } })))).to.include({ code: 'invalid', expression: 'Bundle.type' });
-    expect(only(check(req('POST', '/fhir', { body: { resourceType: 'Bundle' } })))).to.include({ code: 'required', expression: 'Bundle.type' });
-    const issues = check(req('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'batch', entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'PUT', url: 'Patient' } }] } }));
+    expect(only(check(req('POST', '/fhir', { body: { resourceType: 'Bundle', type: 'collection' } })))).to.include({
+      code: 'invalid',
+      expression: 'Bundle.type',
+    });
+    expect(only(check(req('POST', '/fhir', { body: { resourceType: 'Bundle' } })))).to.include({
+      code: 'required',
+      expression: 'Bundle.type',
+    });
+    const issues = check(
+      req('POST', '/fhir', {
+        body: {
+          resourceType: 'Bundle',
+          type: 'batch',
+          entry: [{ resource: { resourceType: 'Patient' }, request: { method: 'PUT', url: 'Patient' } }],
+        },
+      }),
+    );
     expect(only(issues)).to.include({ code: 'invalid', expression: 'Bundle.entry[0].request.method' });
     expect(only(check(req('POST', '/fhir/Patient', {})))).to.include({ code: 'required', expression: 'Patient' });
-    expect(only(check(req('POST', '/fhir/Patient', { body: {} })))).to.include({ code: 'required', expression: 'Patient.resourceType' });
+    expect(only(check(req('POST', '/fhir/Patient', { body: {} })))).to.include({
+      code: 'required',
+      expression: 'Patient.resourceType',
+    });
   });
 
   it('leaves content checks to the handlers: any JSON object passes as a care-form payload, unknown search parameters pass', () => {
     // The form handler validates the payload against profiles/schemas/<form>.schema.json (422, code-invalid…);
     // the search parser refuses unknown parameters with the list of supported ones.
-    expect(check(req('POST', '/forms/shujii-ikensho', { body: { header: { insuredNumber: 'x' }, nonsense: 1 } }))).to.deep.equal([]);
-    expect(check(req('GET', '/fhir/DocumentReference', { query: { nonsense: 'x', 'name:exact': 'y' } }))).to.deep.equal([]);
+    expect(
+      check(req('POST', '/forms/shujii-ikensho', { body: { header: { insuredNumber: 'x' }, nonsense: 1 } })),
+    ).to.deep.equal([]);
+    expect(check(req('GET', '/fhir/DocumentReference', { query: { nonsense: 'x', 'name:exact': 'y' } }))).to.deep.equal(
+      [],
+    );
   });
 
   it('gives no issues for requests that match no operation (routing is the router’s job)', () => {

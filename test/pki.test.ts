@@ -65,7 +65,7 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
     new X509Certificate(await readFile(join(dir, `${base}.crt`)));
 
   async function attempt(connect: ConnectionOptions): Promise<Attempt> {
-    const agent = new Agent({ connect });
+    const agent = new Agent({ connect: connect as Agent.Options['connect'] & object });
     try {
       const res = await request(`https://127.0.0.1:${port}/whoami`, { dispatcher: agent });
       return { ok: true, status: res.statusCode, seen: (await res.body.json()) as Seen };
@@ -256,7 +256,10 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
         if (r.ok) expect(r.seen.party).to.deep.equal(want);
       }
       await Promise.all(
-        ['municipality-131029', 'user-U000123'].flatMap((b) => [unlink(join(dir, `${b}.crt`)), unlink(join(dir, `${b}.key`))]),
+        ['municipality-131029', 'user-U000123'].flatMap((b) => [
+          unlink(join(dir, `${b}.crt`)),
+          unlink(join(dir, `${b}.key`)),
+        ]),
       );
     });
 
@@ -328,9 +331,7 @@ describe('dev PKI and mutual TLS profile (SEC-N5..N7)', function () {
 
     it('the client refuses a server whose certificate is not from its trusted CA', async function () {
       const u = await createUntrustedPki(join(root, 'untrusted2'));
-      const r = await attempt(
-        clientTlsOptions({ ...clientFiles('hospital'), ca: await readFile(u.ca.cert, 'utf8') }),
-      );
+      const r = await attempt(clientTlsOptions({ ...clientFiles('hospital'), ca: await readFile(u.ca.cert, 'utf8') }));
       expect(r.ok).to.equal(false);
       if (!r.ok) expect(r.code).to.match(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_SIGNATURE_FAILURE|SELF_SIGNED/);
     });

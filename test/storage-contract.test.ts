@@ -8,7 +8,10 @@ import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import type { ReadScope, Store, WriteRecord } from '../src/engine/storage/store.js';
 import { startTestPg, type TestPg } from './support/pg.js';
 
-const ALL: ReadScope = { authors: ['medical-institution:1311234567'], holdings: [{ form: 'shujii-ikensho', insurerNumber: '131011' }] };
+const ALL: ReadScope = {
+  authors: ['medical-institution:1311234567'],
+  holdings: [{ form: 'shujii-ikensho', insurerNumber: '131011' }],
+};
 
 function rec(id: string, over: Partial<WriteRecord> = {}): WriteRecord {
   return {
@@ -41,7 +44,10 @@ describe('Store contract', function () {
     describe(kind, () => {
       let store: Store;
       beforeEach(async () => {
-        store = kind === 'sqlite' ? new SqliteStore(join(sqliteDir, `${Date.now()}-${Math.random()}.sqlite`)) : await PgStore.connect(await pgServer!.newDatabase());
+        store =
+          kind === 'sqlite'
+            ? new SqliteStore(join(sqliteDir, `${Date.now()}-${Math.random()}.sqlite`))
+            : await PgStore.connect(await pgServer!.newDatabase());
       });
       afterEach(async () => store.close());
 
@@ -54,7 +60,11 @@ describe('Store contract', function () {
         const r = await store.read('Patient', 'a');
         expect(r?.resource.meta.versionId).to.equal('2');
         expect((r?.resource as { name?: Array<{ text?: string }> }).name?.[0]?.text).to.equal('患者 a');
-        expect(r?.access).to.deep.equal({ author: 'medical-institution:1311234567', form: 'shujii-ikensho', insurerNumber: '131011' });
+        expect(r?.access).to.deep.equal({
+          author: 'medical-institution:1311234567',
+          form: 'shujii-ikensho',
+          insurerNumber: '131011',
+        });
       });
 
       it('a failing transaction leaves nothing behind (atomic)', async () => {
@@ -73,23 +83,55 @@ describe('Store contract', function () {
       it('searches by token, string prefix, date and id, with paging and the access scope', async () => {
         await store.transaction(async (tx) => {
           for (let i = 0; i < 5; i++) await tx.put(rec(`p${i}`));
-          await tx.put(rec('other', { access: { author: 'medical-institution:9999999999', form: 'shujii-ikensho', insurerNumber: '271007' } }));
+          await tx.put(
+            rec('other', {
+              access: { author: 'medical-institution:9999999999', form: 'shujii-ikensho', insurerNumber: '271007' },
+            }),
+          );
         });
         const q = (clauses: Parameters<Store['search']>[0]['clauses'], scope = ALL, count = 10, offset = 0) =>
           store.search({ resourceType: 'Patient', clauses, count, offset, sort: '-lastUpdated' }, scope);
-        expect((await q([{ kind: 'token', param: 'identifier', values: [{ system: 'urn:test', code: 'p3' }] }])).total).to.equal(1);
-        expect((await q([{ kind: 'token', param: 'identifier', values: [{ code: 'p1' }, { code: 'p2' }] }])).total).to.equal(2);
+        expect(
+          (await q([{ kind: 'token', param: 'identifier', values: [{ system: 'urn:test', code: 'p3' }] }])).total,
+        ).to.equal(1);
+        expect(
+          (await q([{ kind: 'token', param: 'identifier', values: [{ code: 'p1' }, { code: 'p2' }] }])).total,
+        ).to.equal(2);
         expect((await q([{ kind: 'string', param: 'name', values: ['患者'] }])).total).to.equal(5);
         expect((await q([{ kind: 'string', param: 'name', values: ['%'] }])).total).to.equal(0);
-        expect((await q([{ kind: 'date', param: 'birthdate', values: [{ prefix: 'eq', low: '1940-03-01T00:00:00', high: '1940-03-01T23:59:59' }] }])).total).to.equal(5);
-        expect((await q([{ kind: 'date', param: 'birthdate', values: [{ prefix: 'gt', low: '1950-01-01T00:00:00', high: '1950-01-01T23:59:59' }] }])).total).to.equal(0);
+        expect(
+          (
+            await q([
+              {
+                kind: 'date',
+                param: 'birthdate',
+                values: [{ prefix: 'eq', low: '1940-03-01T00:00:00', high: '1940-03-01T23:59:59' }],
+              },
+            ])
+          ).total,
+        ).to.equal(5);
+        expect(
+          (
+            await q([
+              {
+                kind: 'date',
+                param: 'birthdate',
+                values: [{ prefix: 'gt', low: '1950-01-01T00:00:00', high: '1950-01-01T23:59:59' }],
+              },
+            ])
+          ).total,
+        ).to.equal(0);
         expect((await q([{ kind: 'id', values: ['p4', 'other'] }])).total).to.equal(1);
         const page = await q([], ALL, 2, 4);
         expect(page.total).to.equal(5);
         expect(page.records.length).to.equal(1);
         // deny by default: an empty scope sees nothing; the other insurer's municipality sees only its own
         expect((await q([], { authors: [], holdings: [] })).total).to.equal(0);
-        expect((await q([], { authors: [], holdings: [{ form: 'shujii-ikensho', insurerNumber: '271007' }] })).records.map((r) => r.resource.id)).to.deep.equal(['other']);
+        expect(
+          (await q([], { authors: [], holdings: [{ form: 'shujii-ikensho', insurerNumber: '271007' }] })).records.map(
+            (r) => r.resource.id,
+          ),
+        ).to.deep.equal(['other']);
       });
 
       it('serialises check-then-create on a locked key across concurrent transactions', async () => {

@@ -3,11 +3,26 @@ import { JP_CLINS_EXAMPLES_DIR, JP_CORE_DIR } from './support/corpus.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Bundle, Composition, DocumentReference, FhirResource, Patient, Practitioner, Questionnaire, QuestionnaireResponse, QuestionnaireResponseItem, StructureDefinition } from 'fhir/r4.js';
+import type {
+  Bundle,
+  Composition,
+  DocumentReference,
+  FhirResource,
+  Patient,
+  Practitioner,
+  Questionnaire,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  StructureDefinition,
+} from 'fhir/r4.js';
 import type { Issue } from '../src/base/outcome.js';
 import { loadBaseDefinitions, validateBase } from '../src/engine/validation/base-validator.js';
 import { createFhirValidator, type FhirValidator } from '../src/engine/validation/fhir-validator.js';
-import { createProfileValidator, loadProfilesDir, type ProfileValidator } from '../src/engine/validation/profile-validator.js';
+import {
+  createProfileValidator,
+  loadProfilesDir,
+  type ProfileValidator,
+} from '../src/engine/validation/profile-validator.js';
 import { validateAgainstQuestionnaire } from '../src/engine/validation/questionnaire-response-validator.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -25,7 +40,8 @@ const DOCREF_PROFILE = `${B}/StructureDefinition/kaigo-documentreference`;
 const BUNDLE_PROFILE = `${B}/StructureDefinition/kaigo-document-bundle`;
 
 const readJson = <T = unknown>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
-const errors = (issues: readonly Issue[]): Issue[] => issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+const errors = (issues: readonly Issue[]): Issue[] =>
+  issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
 const errorPaths = (issues: readonly Issue[]): (string | undefined)[] => errors(issues).map((i) => i.expression);
 const questionnaire = (): Questionnaire => readJson<Questionnaire>(join(FIXTURES, 'Questionnaire-test-form.json'));
 
@@ -54,12 +70,21 @@ function validQr(): QuestionnaireResponse {
           { linkId: '0-9', answer: [{ valueDecimal: 52.5 }] },
         ],
       },
-      { linkId: '1', item: [{ linkId: '1-1', answer: [{ valueString: '高血圧症' }] }, { linkId: '1-2', answer: [{ valueCoding: { system: CS, code: '2' } }] }] },
+      {
+        linkId: '1',
+        item: [
+          { linkId: '1-1', answer: [{ valueString: '高血圧症' }] },
+          { linkId: '1-2', answer: [{ valueCoding: { system: CS, code: '2' } }] },
+        ],
+      },
       {
         linkId: '1',
         item: [
           { linkId: '1-1', answer: [{ valueString: '糖尿病' }] },
-          { linkId: '1-2', answer: [{ valueCoding: { system: CS, code: '1' } }, { valueCoding: { system: CS, code: '3' } }] },
+          {
+            linkId: '1-2',
+            answer: [{ valueCoding: { system: CS, code: '1' } }, { valueCoding: { system: CS, code: '3' } }],
+          },
         ],
       },
       // A blank form box as printed: one full-width space (valid R4, see the Medplum quirk in base-validator.ts).
@@ -89,7 +114,16 @@ function validDocRef(): DocumentReference {
     type: { coding: [{ system: `${B}/CodeSystem/document-type`, code: 'shujii-ikensho', display: '主治医意見書' }] },
     subject: { identifier: { system: 'urn:oid:1.2.392.100495.20.3.51.1', value: '0123456789' } },
     date: '2024-04-01T10:00:00+09:00',
-    content: [{ attachment: { contentType: 'application/fhir+json', url: 'Bundle/b1', size: 1234, hash: '2jmj7l5rSw0yVb/vlWAYkK/YBwk=' } }],
+    content: [
+      {
+        attachment: {
+          contentType: 'application/fhir+json',
+          url: 'Bundle/b1',
+          size: 1234,
+          hash: '2jmj7l5rSw0yVb/vlWAYkK/YBwk=',
+        },
+      },
+    ],
   };
 }
 
@@ -119,8 +153,19 @@ function validDocumentBundle(): Bundle<FhirResource> {
         } satisfies Composition,
       },
       { fullUrl: u(2), resource: qr },
-      { fullUrl: u(3), resource: { resourceType: 'Patient', name: [{ text: '介護 花子' }], gender: 'female', birthDate: '1940-03-01' } satisfies Patient },
-      { fullUrl: u(4), resource: { resourceType: 'Practitioner', name: [{ text: '医師 太郎' }] } satisfies Practitioner },
+      {
+        fullUrl: u(3),
+        resource: {
+          resourceType: 'Patient',
+          name: [{ text: '介護 花子' }],
+          gender: 'female',
+          birthDate: '1940-03-01',
+        } satisfies Patient,
+      },
+      {
+        fullUrl: u(4),
+        resource: { resourceType: 'Practitioner', name: [{ text: '医師 太郎' }] } satisfies Practitioner,
+      },
     ],
   };
 }
@@ -159,7 +204,12 @@ describe('validation', function () {
     });
 
     it('reports every problem of one resource with its path (collect, then fail once)', () => {
-      const issues = validateBase({ resourceType: 'Patient', foo: 1, name: [{ given: ['花子', 3] }], birthDate: '2020-13-01' });
+      const issues = validateBase({
+        resourceType: 'Patient',
+        foo: 1,
+        name: [{ given: ['花子', 3] }],
+        birthDate: '2020-13-01',
+      });
       expect(errorPaths(issues)).to.have.members(['Patient.foo', 'Patient.name[0].given[1]', 'Patient.birthDate']);
     });
 
@@ -173,7 +223,9 @@ describe('validation', function () {
     it('names the concrete choice property instead of value[x]', () => {
       const qr = validQr();
       item(qr, 0, 1).answer = [{ valueString: '   ' }];
-      expect(errorPaths(validateBase(qr))).to.deep.equal(['QuestionnaireResponse.item[0].item[1].answer[0].valueString']);
+      expect(errorPaths(validateBase(qr))).to.deep.equal([
+        'QuestionnaireResponse.item[0].item[1].answer[0].valueString',
+      ]);
     });
 
     it('quirk: a full-width space is valid R4 string content (Medplum trim() would reject it)', () => {
@@ -191,7 +243,10 @@ describe('validation', function () {
       const qr = validQr();
       item(qr, 0, 1).answer = [{ valueString: '' }];
       const [only] = validateBase(qr);
-      expect(only).to.include({ expression: 'QuestionnaireResponse.item[0].item[1].answer[0].valueString', diagnostics: 'Invalid empty value' });
+      expect(only).to.include({
+        expression: 'QuestionnaireResponse.item[0].item[1].answer[0].valueString',
+        diagnostics: 'Invalid empty value',
+      });
     });
 
     it('quirk: urn:uuid references in a document Bundle raise no bogus "Invalid reference" warning', () => {
@@ -202,13 +257,18 @@ describe('validation', function () {
       const b = validDocumentBundle();
       b.entry?.push({ resource: { resourceType: 'Foo' } as never });
       (b.entry?.[2]?.resource as unknown as Record<string, unknown>).foo = 1;
-      expect(errorPaths(validateBase(b))).to.have.members(['Bundle.entry[4].resource.resourceType', 'Bundle.entry[2].resource.foo']);
+      expect(errorPaths(validateBase(b))).to.have.members([
+        'Bundle.entry[4].resource.resourceType',
+        'Bundle.entry[2].resource.foo',
+      ]);
     });
 
     it('runs R4 invariants (bdl-11: a document starts with its Composition)', () => {
       const b = validDocumentBundle();
       b.entry?.reverse();
-      expect(errors(validateBase(b)).map((i) => i.diagnostics)).to.satisfy((d: string[]) => d.some((x) => x.includes('bdl-11')));
+      expect(errors(validateBase(b)).map((i) => i.diagnostics)).to.satisfy((d: string[]) =>
+        d.some((x) => x.includes('bdl-11')),
+      );
     });
   });
 
@@ -233,7 +293,10 @@ describe('validation', function () {
       const d = validDocRef();
       delete d.identifier;
       d.content.push({ attachment: { contentType: 'application/fhir+json', url: 'Bundle/b2', size: 1 } });
-      expect(errorPaths(pv.validate(d))).to.deep.equal(['DocumentReference.identifier', 'DocumentReference.content[1].attachment.hash']);
+      expect(errorPaths(pv.validate(d))).to.deep.equal([
+        'DocumentReference.identifier',
+        'DocumentReference.content[1].attachment.hash',
+      ]);
     });
 
     it('min on an array: a document Bundle needs 2 entries', () => {
@@ -270,7 +333,10 @@ describe('validation', function () {
     });
 
     it('unknown meta.profile is information; unknown requested profile and wrong resource type are errors', () => {
-      const p = { resourceType: 'Patient', meta: { profile: ['http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient'] } };
+      const p = {
+        resourceType: 'Patient',
+        meta: { profile: ['http://jpfhir.jp/fhir/core/StructureDefinition/JP_Patient'] },
+      };
       const [info] = pv.validate(p);
       expect(info).to.include({ severity: 'information', expression: 'Patient.meta.profile[0]' });
       expect(errors(pv.validate(p, { profile: `${B}/StructureDefinition/nope` }))).to.have.length(1);
@@ -314,8 +380,19 @@ describe('validation', function () {
 
       it('pattern: subset match, arrays matched element-wise', () => {
         const pattern = { coding: [{ system: 'urn:x', code: 'a' }] };
-        const v = createProfileValidator([sd({ element: [{ path: 'Patient.maritalStatus', patternCodeableConcept: pattern }] })]);
-        const ok = { resourceType: 'Patient', maritalStatus: { coding: [{ system: 'urn:y', code: 'z' }, { system: 'urn:x', code: 'a', display: 'A' }], text: 't' } };
+        const v = createProfileValidator([
+          sd({ element: [{ path: 'Patient.maritalStatus', patternCodeableConcept: pattern }] }),
+        ]);
+        const ok = {
+          resourceType: 'Patient',
+          maritalStatus: {
+            coding: [
+              { system: 'urn:y', code: 'z' },
+              { system: 'urn:x', code: 'a', display: 'A' },
+            ],
+            text: 't',
+          },
+        };
         const bad = { resourceType: 'Patient', maritalStatus: { coding: [{ system: 'urn:x', code: 'b' }] } };
         expect(v.validate(ok, { profile: url })).to.deep.equal([]);
         expect(errorPaths(v.validate(bad, { profile: url }))).to.deep.equal(['Patient.maritalStatus']);
@@ -337,27 +414,49 @@ describe('validation', function () {
           }),
         ]);
         expect(v.validate({ resourceType: 'Patient', deceasedBoolean: false }, { profile: url })).to.deep.equal([]);
-        expect(errorPaths(v.validate({ resourceType: 'Patient' }, { profile: url }))).to.deep.equal(['Patient.deceased[x]']);
+        expect(errorPaths(v.validate({ resourceType: 'Patient' }, { profile: url }))).to.deep.equal([
+          'Patient.deceased[x]',
+        ]);
       });
 
       it('ValueSet compose: explicit concepts, whole CodeSystem, nested concepts, exclude', () => {
-        const cs = { resourceType: 'CodeSystem', url: 'urn:cs', status: 'draft', content: 'complete', concept: [{ code: 'a', concept: [{ code: 'a1' }] }, { code: 'b' }] };
+        const cs = {
+          resourceType: 'CodeSystem',
+          url: 'urn:cs',
+          status: 'draft',
+          content: 'complete',
+          concept: [{ code: 'a', concept: [{ code: 'a1' }] }, { code: 'b' }],
+        };
         const vs = {
           resourceType: 'ValueSet',
           url: 'urn:vs',
           status: 'draft',
-          compose: { include: [{ system: 'urn:cs' }, { system: 'urn:other', concept: [{ code: 'x' }] }], exclude: [{ system: 'urn:cs', concept: [{ code: 'b' }] }] },
+          compose: {
+            include: [{ system: 'urn:cs' }, { system: 'urn:other', concept: [{ code: 'x' }] }],
+            exclude: [{ system: 'urn:cs', concept: [{ code: 'b' }] }],
+          },
         };
-        const v = createProfileValidator([cs, vs, sd({ element: [{ path: 'Patient.maritalStatus', binding: { strength: 'required', valueSet: 'urn:vs' } }] })]);
-        const ms = (system: string, code: string) => ({ resourceType: 'Patient', maritalStatus: { coding: [{ system, code }] } });
+        const v = createProfileValidator([
+          cs,
+          vs,
+          sd({ element: [{ path: 'Patient.maritalStatus', binding: { strength: 'required', valueSet: 'urn:vs' } }] }),
+        ]);
+        const ms = (system: string, code: string) => ({
+          resourceType: 'Patient',
+          maritalStatus: { coding: [{ system, code }] },
+        });
         expect(v.validate(ms('urn:cs', 'a1'), { profile: url })).to.deep.equal([]);
         expect(v.validate(ms('urn:other', 'x'), { profile: url })).to.deep.equal([]);
         expect(errorPaths(v.validate(ms('urn:cs', 'b'), { profile: url }))).to.deep.equal(['Patient.maritalStatus']);
-        expect(errorPaths(v.validate({ resourceType: 'Patient', maritalStatus: { text: '既婚' } }, { profile: url }))).to.deep.equal(['Patient.maritalStatus']);
+        expect(
+          errorPaths(v.validate({ resourceType: 'Patient', maritalStatus: { text: '既婚' } }, { profile: url })),
+        ).to.deep.equal(['Patient.maritalStatus']);
       });
 
       it('a binding that cannot be expanded is reported (load warning + per-value warning), never silently passed', () => {
-        const v = createProfileValidator([sd({ element: [{ path: 'Patient.gender', binding: { strength: 'required', valueSet: 'urn:missing' } }] })]);
+        const v = createProfileValidator([
+          sd({ element: [{ path: 'Patient.gender', binding: { strength: 'required', valueSet: 'urn:missing' } }] }),
+        ]);
         expect(v.loadIssues).to.have.length(1);
         const [w] = v.validate({ resourceType: 'Patient', gender: 'male' }, { profile: url });
         expect(w).to.include({ severity: 'warning', expression: 'Patient.gender' });
@@ -513,7 +612,10 @@ describe('validation', function () {
       item(qr, 0, 1).answer = [{ valueString: '01234567890' }];
       const issues = check(qr);
       // 11 digits: fails the regex and maxLength 10, both reported on the same value
-      expect(errorPaths(issues)).to.deep.equal(['QuestionnaireResponse.item[0].item[1].answer[0].valueString', 'QuestionnaireResponse.item[0].item[1].answer[0].valueString']);
+      expect(errorPaths(issues)).to.deep.equal([
+        'QuestionnaireResponse.item[0].item[1].answer[0].valueString',
+        'QuestionnaireResponse.item[0].item[1].answer[0].valueString',
+      ]);
       item(qr, 0, 1).answer = [{ valueString: '012345678a' }];
       expect(only(qr)).to.equal('QuestionnaireResponse.item[0].item[1].answer[0].valueString');
     });

@@ -15,7 +15,8 @@ export interface GatewayConfig {
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, flags: Partial<GatewayConfig> = {}): GatewayConfig {
   const port = flags.port ?? Number(env.KAIGO_PORT ?? 8443);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`KAIGO_PORT must be a port number, got ${env.KAIGO_PORT}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`KAIGO_PORT must be a port number, got ${env.KAIGO_PORT}`);
   return {
     dataDir: resolve(flags.dataDir ?? env.KAIGO_DATA_DIR ?? './data'),
     pkiDir: flags.pkiDir ?? (env.KAIGO_PKI_DIR ? resolve(env.KAIGO_PKI_DIR) : undefined),

@@ -1,7 +1,14 @@
 // The gateway's routes as a table, and the one function that turns a GatewayRequest into a GatewayResponse.
 // Every failure leaves here as an OperationOutcome with its HTTP status; nothing below knows about HTTP servers.
 import type { Party } from '../base/party.js';
-import { normalizeError, notFound, notSupported, toOperationOutcome, unauthorized, type Issue } from '../base/outcome.js';
+import {
+  normalizeError,
+  notFound,
+  notSupported,
+  toOperationOutcome,
+  unauthorized,
+  type Issue,
+} from '../base/outcome.js';
 import type { GatewayContext } from '../engine/gateway-context.js';
 import { getCareplanFile, putCareplanFile } from './endpoints/careplan-csv.js';
 import { postResource } from './endpoints/fhir-create.js';
@@ -30,42 +37,66 @@ const CSV_FILE = '([A-Z0-9_]{1,80}\\.CSV)';
 
 export const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/fhir\/metadata$/, name: '/fhir/metadata', handler: (ctx) => getMetadata(ctx) },
-  { method: 'POST', pattern: /^\/fhir\/?$/, name: '/fhir', handler: (ctx, req, party) => processBundle(ctx, party, req.body) },
   {
-    method: 'GET', pattern: new RegExp(`^/fhir/${TYPE}$`), name: '/fhir/{type}',
+    method: 'POST',
+    pattern: /^\/fhir\/?$/,
+    name: '/fhir',
+    handler: (ctx, req, party) => processBundle(ctx, party, req.body),
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^/fhir/${TYPE}$`),
+    name: '/fhir/{type}',
     handler: (ctx, req, party, [type]) => searchResources(ctx, party, type!, req.query, req.fhirBase),
   },
   {
-    method: 'POST', pattern: new RegExp(`^/fhir/${TYPE}/_search$`), name: '/fhir/{type}/_search',
+    method: 'POST',
+    pattern: new RegExp(`^/fhir/${TYPE}/_search$`),
+    name: '/fhir/{type}/_search',
     handler: (ctx, req, party, [type]) => searchResources(ctx, party, type!, searchFormParams(req), req.fhirBase),
   },
   {
-    method: 'POST', pattern: new RegExp(`^/fhir/${TYPE}$`), name: '/fhir/{type}',
+    method: 'POST',
+    pattern: new RegExp(`^/fhir/${TYPE}$`),
+    name: '/fhir/{type}',
     handler: (ctx, req, party, [type]) => postResource(ctx, party, type!, req),
   },
   {
-    method: 'GET', pattern: new RegExp(`^/fhir/${TYPE}/${ID}$`), name: '/fhir/{type}/{id}',
+    method: 'GET',
+    pattern: new RegExp(`^/fhir/${TYPE}/${ID}$`),
+    name: '/fhir/{type}/{id}',
     handler: (ctx, _req, party, [type, id]) => readResource(ctx, party, type!, id!),
   },
   {
-    method: 'POST', pattern: new RegExp(`^/forms/${FORM}$`), name: '/forms/{form}',
+    method: 'POST',
+    pattern: new RegExp(`^/forms/${FORM}$`),
+    name: '/forms/{form}',
     handler: (ctx, req, party, [form]) => postForm(ctx, party, form!, req.body),
   },
   {
-    method: 'GET', pattern: new RegExp(`^/forms/${FORM}/${ID}$`), name: '/forms/{form}/{id}',
+    method: 'GET',
+    pattern: new RegExp(`^/forms/${FORM}/${ID}$`),
+    name: '/forms/{form}/{id}',
     handler: (ctx, _req, party, [form, id]) => getForm(ctx, party, form!, id!),
   },
   {
-    method: 'PUT', pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`), name: '/careplan-csv/{file}',
+    method: 'PUT',
+    pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`),
+    name: '/careplan-csv/{file}',
     handler: (ctx, req, party, [file]) => putCareplanFile(ctx, party, file!, req.body),
   },
   {
-    method: 'GET', pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`), name: '/careplan-csv/{file}',
+    method: 'GET',
+    pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`),
+    name: '/careplan-csv/{file}',
     handler: (ctx, _req, party, [file]) => getCareplanFile(ctx, party, file!),
   },
 ];
 
-export function matchRoute(method: string, path: string): { route: Route; params: string[] } | { allowed: string[] } | undefined {
+export function matchRoute(
+  method: string,
+  path: string,
+): { route: Route; params: string[] } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const route of ROUTES) {
     const m = route.pattern.exec(path);
@@ -82,7 +113,11 @@ export interface HandleOptions {
 }
 
 /** Route one request. Never throws: every error becomes an OperationOutcome response. */
-export async function handle(ctx: GatewayContext, req: GatewayRequest, opts: HandleOptions = {}): Promise<GatewayResponse & { route: string }> {
+export async function handle(
+  ctx: GatewayContext,
+  req: GatewayRequest,
+  opts: HandleOptions = {},
+): Promise<GatewayResponse & { route: string }> {
   let routeName = 'unmatched';
   try {
     const match = matchRoute(req.method, req.path);
@@ -90,7 +125,10 @@ export async function handle(ctx: GatewayContext, req: GatewayRequest, opts: Han
     if ('allowed' in match) throw notSupported(`${req.method} is not allowed here; use ${match.allowed.join(', ')}`);
     routeName = match.route.name;
     // Deny by default: without a party named by the client certificate nothing is served.
-    if (!req.party) throw unauthorized('the client certificate names no party (subjectAltName urn:kaigo-gateway:party:<kind>:<code>)');
+    if (!req.party)
+      throw unauthorized(
+        'the client certificate names no party (subjectAltName urn:kaigo-gateway:party:<kind>:<code>)',
+      );
     const problems = opts.checkRequest?.(req) ?? [];
     if (problems.length) return { status: 400, body: toOperationOutcome(problems), route: routeName };
     return { ...(await match.route.handler(ctx, req, req.party, match.params)), route: routeName };

@@ -14,7 +14,12 @@ export interface Issue {
   expression?: string;
 }
 
-export function issue(code: IssueCode, diagnostics: string, expression?: string, severity: IssueSeverity = 'error'): Issue {
+export function issue(
+  code: IssueCode,
+  diagnostics: string,
+  expression?: string,
+  severity: IssueSeverity = 'error',
+): Issue {
   return expression === undefined ? { severity, code, diagnostics } : { severity, code, diagnostics, expression };
 }
 
@@ -56,9 +61,12 @@ export const badRequest = (msg: string, expression?: string): OperationOutcomeEr
   new OperationOutcomeError(400, [issue('invalid', msg, expression)]);
 export const unprocessable = (msg: string, expression?: string): OperationOutcomeError =>
   new OperationOutcomeError(422, [issue('processing', msg, expression)]);
-export const notFound = (msg: string): OperationOutcomeError => new OperationOutcomeError(404, [issue('not-found', msg)]);
-export const forbidden = (msg: string): OperationOutcomeError => new OperationOutcomeError(403, [issue('forbidden', msg)]);
-export const unauthorized = (msg: string): OperationOutcomeError => new OperationOutcomeError(401, [issue('login', msg)]);
+export const notFound = (msg: string): OperationOutcomeError =>
+  new OperationOutcomeError(404, [issue('not-found', msg)]);
+export const forbidden = (msg: string): OperationOutcomeError =>
+  new OperationOutcomeError(403, [issue('forbidden', msg)]);
+export const unauthorized = (msg: string): OperationOutcomeError =>
+  new OperationOutcomeError(401, [issue('login', msg)]);
 export const conflict = (msg: string, expression?: string): OperationOutcomeError =>
   new OperationOutcomeError(409, [issue('conflict', msg, expression)]);
 export const preconditionFailed = (msg: string): OperationOutcomeError =>
@@ -71,4 +79,3 @@ export function normalizeError(err: unknown): OperationOutcomeError {
   if (err instanceof OperationOutcomeError) return err;
   return new OperationOutcomeError(500, [issue('exception', 'Internal error; see the gateway log for the request id')]);
 }
-

@@ -15,7 +15,11 @@ export function rewriteReferences<T>(value: T, map: ReadonlyMap<string, string>)
 }
 
 /** Every `reference` string inside a resource, with its FHIRPath-like location. */
-export function collectReferences(value: unknown, path: string, out: Array<{ path: string; reference: string }> = []): Array<{ path: string; reference: string }> {
+export function collectReferences(
+  value: unknown,
+  path: string,
+  out: Array<{ path: string; reference: string }> = [],
+): Array<{ path: string; reference: string }> {
   if (Array.isArray(value)) value.forEach((v, i) => collectReferences(v, `${path}[${i}]`, out));
   else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value)) {

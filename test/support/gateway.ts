@@ -41,8 +41,18 @@ export function clientFor(url: string, pkiDir: string, name: string): Client {
       servername: 'localhost',
     },
   });
-  const send = async (method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> => {
-    const res = await request(`${url}${path}`, { method, dispatcher: agent, headers, ...(body !== undefined ? { body } : {}) });
+  const send = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {},
+  ): Promise<Reply> => {
+    const res = await request(`${url}${path}`, {
+      method,
+      dispatcher: agent,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
     const text = await res.body.text();
     let parsed: unknown;
     try {
@@ -55,7 +65,8 @@ export function clientFor(url: string, pkiDir: string, name: string): Client {
   return {
     agent,
     get: (path, headers) => send('GET', path, undefined, headers),
-    post: (path, body, headers = {}) => send('POST', path, JSON.stringify(body), { 'content-type': 'application/fhir+json', ...headers }),
+    post: (path, body, headers = {}) =>
+      send('POST', path, JSON.stringify(body), { 'content-type': 'application/fhir+json', ...headers }),
     postRaw: (path, body, contentType) => send('POST', path, body, { 'content-type': contentType }),
   };
 }
@@ -71,9 +82,21 @@ export async function startTestGateway(opts: { databaseUrl?: string } = {}): Pro
   });
   let gw: RunningGateway;
   try {
-    gw = await startGateway(configFromEnv({}, { dataDir, port: 0, host: '127.0.0.1', shutdownGraceMs: 5000, ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}) }), {
-      logger: createLogger({ level: 'info', destination: sink }),
-    });
+    gw = await startGateway(
+      configFromEnv(
+        {},
+        {
+          dataDir,
+          port: 0,
+          host: '127.0.0.1',
+          shutdownGraceMs: 5000,
+          ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+        },
+      ),
+      {
+        logger: createLogger({ level: 'info', destination: sink }),
+      },
+    );
   } catch (e) {
     rmSync(dataDir, { recursive: true, force: true }); // a gateway that did not start leaves nothing behind
     throw e;
@@ -101,4 +124,5 @@ export async function addParty(gw: { pkiDir: string }, fileBase: string, party: 
   await issueClientCertificate(gw.pkiDir, { ...party, fileBase });
 }
 
-export const sample = (name: string): any => JSON.parse(readFileSync(new URL(`../samples/shujii-ikensho/${name}.json`, import.meta.url), 'utf8'));
+export const sample = (name: string): any =>
+  JSON.parse(readFileSync(new URL(`../samples/shujii-ikensho/${name}.json`, import.meta.url), 'utf8'));

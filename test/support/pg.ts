@@ -18,7 +18,9 @@ function pgBin(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (existsSync(join(base, v, 'bin', 'initdb'))) return join(base, v, 'bin');
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: install the Debian package postgresql (.ci/run does)');
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql: install the Debian package postgresql (.ci/run does)',
+  );
 }
 
 const freePort = (): Promise<number> =>
@@ -45,12 +47,23 @@ export async function startTestPg(): Promise<TestPg> {
     chmodSync(dir, 0o777);
     const asPostgres = (cmd: string, args: string[]): void => {
       const isRoot = process.getuid?.() === 0;
-      const r = isRoot ? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { encoding: 'utf8' }) : spawnSync(join(bin, cmd), args, { encoding: 'utf8' });
+      const r = isRoot
+        ? spawnSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { encoding: 'utf8' })
+        : spawnSync(join(bin, cmd), args, { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
     };
     const port = await freePort();
     asPostgres('initdb', ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
-    asPostgres('pg_ctl', ['-D', join(dir, 'data'), '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start']);
+    asPostgres('pg_ctl', [
+      '-D',
+      join(dir, 'data'),
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      'start',
+    ]);
     url = `postgres://postgres@127.0.0.1:${port}/postgres`;
     stop = () => {
       try {
@@ -75,4 +88,3 @@ export async function startTestPg(): Promise<TestPg> {
     stop,
   };
 }
-

@@ -26,7 +26,10 @@ function printOutcome(e: OperationOutcomeError): void {
 }
 
 const program = new Command();
-program.name('kaigo-gateway').description('介護情報基盤 interoperability gateway: care forms ⇄ FHIR R4 over mutual TLS').version(VERSION);
+program
+  .name('kaigo-gateway')
+  .description('介護情報基盤 interoperability gateway: care forms ⇄ FHIR R4 over mutual TLS')
+  .version(VERSION);
 
 program
   .command('serve')
@@ -34,13 +37,23 @@ program
   .option('--port <port>', 'listen port (KAIGO_PORT, default 8443)', toPort)
   .option('--host <host>', 'listen address (KAIGO_HOST, default 127.0.0.1)')
   .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
-  .option('--pki-dir <dir>', 'PKI directory with ca.crt, server.crt, server.key (KAIGO_PKI_DIR; default: a development PKI in <data-dir>/pki)')
+  .option(
+    '--pki-dir <dir>',
+    'PKI directory with ca.crt, server.crt, server.key (KAIGO_PKI_DIR; default: a development PKI in <data-dir>/pki)',
+  )
   .action(async (o: { port?: number; host?: string; dataDir?: string; pkiDir?: string }) => {
-    const cfg = configFromEnv(process.env, { ...(o.port !== undefined ? { port: o.port } : {}), ...(o.host ? { host: o.host } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}), ...(o.pkiDir ? { pkiDir: o.pkiDir } : {}) });
+    const cfg = configFromEnv(process.env, {
+      ...(o.port !== undefined ? { port: o.port } : {}),
+      ...(o.host ? { host: o.host } : {}),
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.pkiDir ? { pkiDir: o.pkiDir } : {}),
+    });
     // Loaded here so translate/validate don't pay for the HTTP stack.
     const { startGateway } = await import('../http/server.js');
     const gw = await startGateway(cfg);
-    process.stderr.write(`kaigo-gateway ${VERSION} listening on ${gw.url}\n  data: ${cfg.dataDir}\n  PKI:  ${gw.pkiDir} (ca.crt, server.*, hospital.*, municipality.*, care-office.*)\n`);
+    process.stderr.write(
+      `kaigo-gateway ${VERSION} listening on ${gw.url}\n  data: ${cfg.dataDir}\n  PKI:  ${gw.pkiDir} (ca.crt, server.*, hospital.*, municipality.*, care-office.*)\n`,
+    );
     const stop = (): void => void gw.shutdown().then(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -48,10 +61,15 @@ program
 
 program
   .command('translate')
-  .description('translate care-form payloads to FHIR document Bundles, or QuestionnaireResponses/documents back to the form; give files or folders')
+  .description(
+    'translate care-form payloads to FHIR document Bundles, or QuestionnaireResponses/documents back to the form; give files or folders',
+  )
   .requiredOption('--form <name>', 'form name, e.g. shujii-ikensho')
   .requiredOption('--to <fhir|form>', 'direction')
-  .option('--out <path>', 'one input: write this file instead of standard output; several inputs or a folder: write into this folder')
+  .option(
+    '--out <path>',
+    'one input: write this file instead of standard output; several inputs or a folder: write into this folder',
+  )
   .argument('<paths...>')
   .action(async (paths: string[], o: { form: string; to: string; out?: string }) => {
     const ctx = await scratchContext();
@@ -89,7 +107,11 @@ program
     } else process.stdout.write(`${file}: valid ${kind}\n`);
   });
 
-const careplan = program.command('careplan-csv').description('files of the ケアプランデータ連携標準仕様 v4.1 (居宅: UP1KYO/UP2KYO/UP3KYO/UPHOSOKU/UPPLAN/UPSIKYU, DLT1KYO/DLTPLAN)');
+const careplan = program
+  .command('careplan-csv')
+  .description(
+    'files of the ケアプランデータ連携標準仕様 v4.1 (居宅: UP1KYO/UP2KYO/UP3KYO/UPHOSOKU/UPPLAN/UPSIKYU, DLT1KYO/DLTPLAN)',
+  );
 
 async function openStore(dataDir: string | undefined): Promise<Store> {
   const cfg = configFromEnv(process.env, dataDir ? { dataDir } : {});
@@ -103,11 +125,14 @@ async function openStore(dataDir: string | undefined): Promise<Store> {
 
 careplan
   .command('import')
-  .description('import files in send-unit order (time stamp, then 1表/2表/3表/6表/7表/補足/削除), each in one transaction; stops at the first file that fails')
+  .description(
+    'import files in send-unit order (time stamp, then 1表/2表/3表/6表/7表/補足/削除), each in one transaction; stops at the first file that fails',
+  )
   .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
   .argument('<files...>')
   .action(async (files: string[], o: { dataDir?: string }) => {
-    const { careplanLayouts, fileComparator, importCareplanFile, parseFileName } = await import('../../services/careplan-csv/service.js');
+    const { careplanLayouts, fileComparator, importCareplanFile, parseFileName } =
+      await import('../../services/careplan-csv/service.js');
     const named = files.map((f) => ({ path: f, name: parseFileName(basename(f), careplanLayouts()) }));
     const byStandardOrder = fileComparator(careplanLayouts());
     named.sort((a, b) => byStandardOrder(a.name, b.name));
@@ -118,7 +143,9 @@ careplan
         const party = { kind: 'care-manager-office' as const, code: f.name.senderOffice, name: 'kaigo-gateway CLI' };
         const { summary } = await importCareplanFile(ctx, party, basename(f.path), readFileSync(f.path));
         const created = summary.documents.filter((d) => d.created).length;
-        process.stdout.write(`${summary.file}: ${summary.replay ? 'already imported' : `${summary.documents.length} document(s) (${created} new), ${summary.superseded.length} superseded, ${summary.deleted.length} deleted`}\n`);
+        process.stdout.write(
+          `${summary.file}: ${summary.replay ? 'already imported' : `${summary.documents.length} document(s) (${created} new), ${summary.superseded.length} superseded, ${summary.deleted.length} deleted`}\n`,
+        );
       }
     } finally {
       await store.close();
@@ -127,7 +154,9 @@ careplan
 
 careplan
   .command('export')
-  .description('write the current plans as standard files (one send unit per office, and per office and 対象年月 for 第6・7表)')
+  .description(
+    'write the current plans as standard files (one send unit per office, and per office and 対象年月 for 第6・7表)',
+  )
   .requiredOption('--out <dir>', 'directory to write the .CSV files to')
   .option('--to <office_type>', '送信先 事業所番号_サービス種類 for the file names', '0000000000_00')
   .option('--timestamp <YYYYMMDDHHMMSS>', 'time stamp of the first send unit (default: now)')
@@ -135,10 +164,13 @@ careplan
   .action(async (o: { out: string; to: string; timestamp?: string; dataDir?: string }) => {
     const m = /^([0-9]{10})_([0-9A-Z]{2})$/.exec(o.to);
     if (!m) throw new InvalidArgumentError('--to must be <事業所番号 10 digits>_<サービス種類 2>');
-    if (o.timestamp !== undefined && !/^[0-9]{14}$/.test(o.timestamp)) throw new InvalidArgumentError('--timestamp must be YYYYMMDDHHMMSS');
+    if (o.timestamp !== undefined && !/^[0-9]{14}$/.test(o.timestamp))
+      throw new InvalidArgumentError('--timestamp must be YYYYMMDDHHMMSS');
     const now = new Date();
     const p2 = (n: number): string => String(n).padStart(2, '0');
-    const timestamp = o.timestamp ?? `${now.getFullYear()}${p2(now.getMonth() + 1)}${p2(now.getDate())}${p2(now.getHours())}${p2(now.getMinutes())}${p2(now.getSeconds())}`;
+    const timestamp =
+      o.timestamp ??
+      `${now.getFullYear()}${p2(now.getMonth() + 1)}${p2(now.getDate())}${p2(now.getHours())}${p2(now.getMinutes())}${p2(now.getSeconds())}`;
     const { exportCurrentPlans } = await import('../../services/careplan-csv/service.js');
     const store = await openStore(o.dataDir);
     try {
@@ -163,7 +195,9 @@ pki
   .option('--force', 'replace existing files')
   .action(async (o: { dir: string; force?: boolean }) => {
     const files = await initDevPki(o.dir, { force: o.force === true });
-    process.stdout.write(`PKI in ${files.dir}: ${files.written.length ? `wrote ${files.written.join(', ')}` : 'all files already present'}\n`);
+    process.stdout.write(
+      `PKI in ${files.dir}: ${files.written.length ? `wrote ${files.written.join(', ')}` : 'all files already present'}\n`,
+    );
   });
 
 program.parseAsync().catch((e: unknown) => {

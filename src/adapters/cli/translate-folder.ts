@@ -17,13 +17,20 @@ export interface FolderResult {
 export function expandInputs(paths: readonly string[]): string[] {
   return paths.flatMap((p) =>
     statSync(p).isDirectory()
-      ? readdirSync(p).filter((f) => f.toLowerCase().endsWith('.json')).sort().map((f) => join(p, f))
+      ? readdirSync(p)
+          .filter((f) => f.toLowerCase().endsWith('.json'))
+          .sort()
+          .map((f) => join(p, f))
       : [p],
   );
 }
 
 export function translateFiles(
-  ctx: GatewayContext, def: FormDefinition, to: 'fhir' | 'form', files: readonly string[], outDir: string,
+  ctx: GatewayContext,
+  def: FormDefinition,
+  to: 'fhir' | 'form',
+  files: readonly string[],
+  outDir: string,
   progress: { start(total: number): void; tick(): void; stop(): void },
 ): FolderResult {
   mkdirSync(outDir, { recursive: true });
@@ -48,14 +55,20 @@ export function translateFiles(
 /** A cli-progress bar on a terminal; nothing when stderr is not one (CI logs stay clean). */
 export function terminalProgress(): { start(total: number): void; tick(): void; stop(): void } {
   if (!process.stderr.isTTY) return { start() {}, tick() {}, stop() {} };
-  const bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'translate [{bar}] {value}/{total} files' }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'translate [{bar}] {value}/{total} files' },
+    cliProgress.Presets.shades_classic,
+  );
   return { start: (t) => bar.start(t, 0), tick: () => bar.increment(), stop: () => bar.stop() };
 }
 
 export function summary(r: FolderResult): string {
   const lines = [`${r.ok.length} translated, ${r.failed.length} failed`];
   for (const f of r.failed) {
-    const why = typeof f.issues === 'string' ? f.issues : f.issues.map((i) => (i.expression ? `${i.expression}: ${i.diagnostics}` : i.diagnostics)).join('; ');
+    const why =
+      typeof f.issues === 'string'
+        ? f.issues
+        : f.issues.map((i) => (i.expression ? `${i.expression}: ${i.diagnostics}` : i.diagnostics)).join('; ');
     lines.push(`  ✗ ${f.file}: ${why}`);
   }
   return `${lines.join('\n')}\n`;

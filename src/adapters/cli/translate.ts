@@ -42,15 +42,25 @@ export function translateToForm(ctx: GatewayContext, def: FormDefinition, input:
 }
 
 /** validate FILE: a FHIR resource against the profiles, or a care-form payload against its form. */
-export function validateInput(ctx: GatewayContext, input: unknown, formName?: string): { kind: string; issues: Issue[] } {
+export function validateInput(
+  ctx: GatewayContext,
+  input: unknown,
+  formName?: string,
+): { kind: string; issues: Issue[] } {
   const r = input as { resourceType?: unknown };
   if (typeof r === 'object' && r !== null && typeof r.resourceType === 'string') {
-    const issues = r.resourceType === 'QuestionnaireResponse' ? ctx.validator.validateQuestionnaireResponse(input) : ctx.validator.validate(input);
+    const issues =
+      r.resourceType === 'QuestionnaireResponse'
+        ? ctx.validator.validateQuestionnaireResponse(input)
+        : ctx.validator.validate(input);
     return { kind: `FHIR ${r.resourceType}`, issues };
   }
   const forms = [...ctx.forms.forms.values()];
   const def = formName ? ctx.forms.get(formName) : forms.length === 1 ? forms[0] : undefined;
-  if (!def) throw badRequest(formName ? `no form named ${formName}` : `say which form with --form (${forms.map((f) => f.name).join(', ')})`);
+  if (!def)
+    throw badRequest(
+      formName ? `no form named ${formName}` : `say which form with --form (${forms.map((f) => f.name).join(', ')})`,
+    );
   const issues = validatePayload(def, input);
   if (issues.length === 0) {
     try {

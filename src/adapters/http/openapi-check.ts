@@ -72,7 +72,10 @@ function bodyKind(op: Operation): BodyKind | undefined {
 }
 
 function fixedResourceType(op: Operation): string | undefined {
-  const content = (op.requestBody as { content?: Record<string, { schema?: { properties?: { resourceType?: { const?: unknown } } } }> } | undefined)?.content;
+  const content = (
+    op.requestBody as
+      { content?: Record<string, { schema?: { properties?: { resourceType?: { const?: unknown } } } }> } | undefined
+  )?.content;
   const rt = content?.['application/fhir+json']?.schema?.properties?.resourceType?.const;
   return typeof rt === 'string' ? rt : undefined;
 }
@@ -91,16 +94,23 @@ function dotted(pointer: string): string {
 /** ajv's message, with the allowed values spelt out where ajv only says "one of the allowed values". */
 function message(e: ErrorObject): string {
   const params = e.params as { allowedValues?: unknown[]; allowedValue?: unknown };
-  if (e.keyword === 'enum' && params.allowedValues) return `must be one of ${params.allowedValues.map(String).join(', ')}`;
+  if (e.keyword === 'enum' && params.allowedValues)
+    return `must be one of ${params.allowedValues.map(String).join(', ')}`;
   if (e.keyword === 'const') return `must be ${String(params.allowedValue)}`;
   return e.message ?? 'is invalid';
 }
 
 const join = (a: string, b: string): string => (a === '' ? b : b === '' ? a : b.startsWith('[') ? a + b : `${a}.${b}`);
 
-function toIssue(e: ErrorObject, op: CompiledOperation, req: GatewayRequest, pathValues: Record<string, string>): Issue | undefined {
+function toIssue(
+  e: ErrorObject,
+  op: CompiledOperation,
+  req: GatewayRequest,
+  pathValues: Record<string, string>,
+): Issue | undefined {
   const ptr = e.instancePath;
-  const missing = e.keyword === 'required' ? String((e.params as { missingProperty?: unknown }).missingProperty) : undefined;
+  const missing =
+    e.keyword === 'required' ? String((e.params as { missingProperty?: unknown }).missingProperty) : undefined;
 
   if (ptr === '' && missing === 'requestBody') {
     const root = bodyRoot(op, pathValues);
@@ -191,7 +201,13 @@ export async function createOpenApiCheck(file: string): Promise<(req: GatewayReq
   // Most specific first, as openapi-backend does: literal paths, then by length of the literal part.
   const literal = (p: string): number => p.replace(/\{[^}]*\}/g, '').length;
   for (const list of byMethod.values()) {
-    list.sort((a, b) => a.pathParams.length === 0 && b.pathParams.length > 0 ? -1 : b.pathParams.length === 0 && a.pathParams.length > 0 ? 1 : literal(b.path) - literal(a.path));
+    list.sort((a, b) =>
+      a.pathParams.length === 0 && b.pathParams.length > 0
+        ? -1
+        : b.pathParams.length === 0 && a.pathParams.length > 0
+          ? 1
+          : literal(b.path) - literal(a.path),
+    );
   }
 
   return (req: GatewayRequest): Issue[] => {

@@ -26,7 +26,10 @@ export interface RunningGateway {
   shutdown(): Promise<void>;
 }
 
-export async function startGateway(cfg: GatewayConfig, opts: { logger?: Logger; store?: Store } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  cfg: GatewayConfig,
+  opts: { logger?: Logger; store?: Store } = {},
+): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger();
   let pkiDir = cfg.pkiDir;
   if (pkiDir === undefined) {
@@ -36,14 +39,22 @@ export async function startGateway(cfg: GatewayConfig, opts: { logger?: Logger; 
     await initDevPki(pkiDir);
     if (created) logger.warn({ pkiDir }, 'no KAIGO_PKI_DIR set: created a development PKI (not for production)');
   }
-  const store = opts.store ?? (cfg.databaseUrl ? await PgStore.connect(cfg.databaseUrl) : new SqliteStore(databaseFile(cfg)));
+  const store =
+    opts.store ?? (cfg.databaseUrl ? await PgStore.connect(cfg.databaseUrl) : new SqliteStore(databaseFile(cfg)));
   const metrics = createMetrics();
   const ctx = await createGatewayContext(store);
   ctx.events = { stored: (form) => metrics.documentsStored.inc({ form }) };
   const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
   let shuttingDown = false;
   const inFlight = { count: 0 };
-  const app = createExpressApp({ ctx, logger, metrics, inFlight, isShuttingDown: () => shuttingDown, handleOptions: { checkRequest } });
+  const app = createExpressApp({
+    ctx,
+    logger,
+    metrics,
+    inFlight,
+    isShuttingDown: () => shuttingDown,
+    handleOptions: { checkRequest },
+  });
   const server = createServer(serverTlsOptions(loadPkiFiles(pkiDir)), app);
   server.on('tlsClientError', (err: Error & { code?: string }) => {
     metrics.tlsRejected.inc({ reason: err.code ?? 'unknown' });

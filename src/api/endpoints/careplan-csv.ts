@@ -5,7 +5,12 @@ import type { GatewayContext } from '../../engine/gateway-context.js';
 import { exportCareplanFile, importCareplanFile } from '../../services/careplan-csv/service.js';
 import type { GatewayResponse } from '../request.js';
 
-export async function putCareplanFile(ctx: GatewayContext, party: Party, file: string, body: unknown): Promise<GatewayResponse> {
+export async function putCareplanFile(
+  ctx: GatewayContext,
+  party: Party,
+  file: string,
+  body: unknown,
+): Promise<GatewayResponse> {
   if (!Buffer.isBuffer(body)) throw badRequest("send the file's bytes as Content-Type: text/csv; charset=Shift_JIS");
   const out = await importCareplanFile(ctx, party, file, body);
   return { status: out.status, body: out.summary, headers: { Location: `/careplan-csv/${file}` } };

@@ -9,9 +9,11 @@ import { SUPPORTING_TYPES } from './fhir-create.js';
 const READ_ONLY = ['DocumentReference', 'Bundle'];
 
 export function capabilityStatement(ctx: GatewayContext, version: string, now: string): CapabilityStatement {
-  const types = [...new Set([...READ_ONLY, 'QuestionnaireResponse', ...SUPPORTING_TYPES, ...ctx.searchParams.keys()])].sort();
+  const types = [
+    ...new Set([...READ_ONLY, 'QuestionnaireResponse', ...SUPPORTING_TYPES, ...ctx.searchParams.keys()]),
+  ].sort();
   const resource = types.map((type) => ({
-    type: type as CapabilityStatementRestResource["type"],
+    type: type as CapabilityStatementRestResource['type'],
     interaction: [
       { code: 'read' as const },
       { code: 'search-type' as const },
@@ -22,7 +24,10 @@ export function capabilityStatement(ctx: GatewayContext, version: string, now: s
       { name: '_id', type: 'token' as const },
       { name: '_lastUpdated', type: 'date' as const },
       ...[...(ctx.searchParams.get(type)?.values() ?? [])].map((p) => ({
-        name: p.code, type: p.type, definition: p.definition.url, documentation: p.definition.description,
+        name: p.code,
+        type: p.type,
+        definition: p.definition.url,
+        documentation: p.definition.description,
       })),
     ],
   })) as CapabilityStatementRestResource[];
@@ -41,7 +46,10 @@ export function capabilityStatement(ctx: GatewayContext, version: string, now: s
       {
         mode: 'server',
         documentation: 'Mutual TLS 1.3 only; the caller organisation comes from its client certificate.',
-        security: { cors: false, description: 'TLS 1.3 client certificate required (厚生労働省 安全管理ガイドライン).' },
+        security: {
+          cors: false,
+          description: 'TLS 1.3 client certificate required (厚生労働省 安全管理ガイドライン).',
+        },
         resource,
         interaction: [{ code: 'transaction' }, { code: 'batch' }],
       },

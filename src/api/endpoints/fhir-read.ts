@@ -4,13 +4,22 @@ import { forbidden, notFound } from '../../base/outcome.js';
 import type { GatewayResponse } from '../request.js';
 
 /** GET /fhir/{type}/{id}. Deny by default: a stored resource the sharing rules do not open to the caller is 403. */
-export async function readResource(ctx: GatewayContext, party: Party, type: string, id: string): Promise<GatewayResponse> {
+export async function readResource(
+  ctx: GatewayContext,
+  party: Party,
+  type: string,
+  id: string,
+): Promise<GatewayResponse> {
   const rec = await ctx.store.read(type, id);
   if (!rec) throw notFound(`${type}/${id} is not known`);
-  if (!ctx.policy.canRead(party, rec.access)) throw forbidden(`${type}/${id} is not shared with ${party.kind} ${party.code}`);
+  if (!ctx.policy.canRead(party, rec.access))
+    throw forbidden(`${type}/${id} is not shared with ${party.kind} ${party.code}`);
   return {
     status: 200,
     body: rec.resource,
-    headers: { ETag: `W/"${rec.resource.meta.versionId}"`, 'Last-Modified': new Date(rec.resource.meta.lastUpdated).toUTCString() },
+    headers: {
+      ETag: `W/"${rec.resource.meta.versionId}"`,
+      'Last-Modified': new Date(rec.resource.meta.lastUpdated).toUTCString(),
+    },
   };
 }

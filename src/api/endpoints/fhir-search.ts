@@ -16,7 +16,13 @@ function queryString(query: QueryParams, overrides: Record<string, string>): str
 }
 
 /** GET /fhir/{type}?… — only what the caller may read is searched (the scope is part of the SQL). */
-export async function searchResources(ctx: GatewayContext, party: Party, type: string, query: QueryParams, fhirBase: string): Promise<GatewayResponse> {
+export async function searchResources(
+  ctx: GatewayContext,
+  party: Party,
+  type: string,
+  query: QueryParams,
+  fhirBase: string,
+): Promise<GatewayResponse> {
   if (!ctx.policy.canSearch(party)) throw forbidden(`no document is shared with a ${party.kind}`);
   const q = parseSearch(type, query, ctx.searchParams);
   const { total, records } = await ctx.store.search(q, ctx.policy.readScope(party));
@@ -32,7 +38,11 @@ export async function searchResources(ctx: GatewayContext, party: Party, type: s
     type: 'searchset',
     total,
     link: links,
-    entry: records.map((r) => ({ fullUrl: `${fhirBase}/${type}/${r.resource.id}`, resource: r.resource, search: { mode: 'match' } })),
+    entry: records.map((r) => ({
+      fullUrl: `${fhirBase}/${type}/${r.resource.id}`,
+      resource: r.resource,
+      search: { mode: 'match' },
+    })),
   };
   return { status: 200, body: bundle };
 }

@@ -14,7 +14,12 @@ export function formOrThrow(ctx: GatewayContext, name: string): FormDefinition {
   return def;
 }
 
-export async function postForm(ctx: GatewayContext, party: Party, name: string, body: unknown): Promise<GatewayResponse> {
+export async function postForm(
+  ctx: GatewayContext,
+  party: Party,
+  name: string,
+  body: unknown,
+): Promise<GatewayResponse> {
   const def = formOrThrow(ctx, name);
   // Translate and validate before the transaction, so the write lock is held only for the writes.
   const doc = prepareDocument(ctx, party, def, body);
@@ -31,7 +36,8 @@ export async function getForm(ctx: GatewayContext, party: Party, name: string, i
   const def = formOrThrow(ctx, name);
   const ref = await ctx.store.read('DocumentReference', id);
   if (!ref || ref.access.form !== def.name) throw notFound(`${def.name}/${id} is not known`);
-  if (!ctx.policy.canRead(party, ref.access)) throw forbidden(`${def.name}/${id} is not shared with ${party.kind} ${party.code}`);
+  if (!ctx.policy.canRead(party, ref.access))
+    throw forbidden(`${def.name}/${id} is not shared with ${party.kind} ${party.code}`);
   const payload = await storedPayload((t, i) => ctx.store.read(t, i), def, ref.resource as DocumentReference);
   if (!payload) throw notFound(`${def.name}/${id} has no answers stored`);
   return { status: 200, body: payload };

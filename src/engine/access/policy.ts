@@ -22,7 +22,9 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
   for (const def of forms.values()) {
     for (const h of def.mapping.sharing.holders) {
       if (h.match !== undefined && h.match !== 'insurerNumber') {
-        throw new Error(`mappings/${def.name}.mapping.json: sharing match '${h.match}' is not supported (only insurerNumber)`);
+        throw new Error(
+          `mappings/${def.name}.mapping.json: sharing match '${h.match}' is not supported (only insurerNumber)`,
+        );
       }
     }
   }
@@ -31,11 +33,15 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
   return {
     assertCanSubmit(party, def, keys) {
       if (party.kind !== def.mapping.sharing.author) {
-        throw forbidden(`a ${party.kind} may not submit a ${def.mapping.title}; only a ${def.mapping.sharing.author} may`);
+        throw forbidden(
+          `a ${party.kind} may not submit a ${def.mapping.title}; only a ${def.mapping.sharing.author} may`,
+        );
       }
       // The author named inside the document must be the organisation the certificate names.
       if (keys.issuerCode !== undefined && keys.issuerCode !== party.code) {
-        throw forbidden(`the document names organisation ${keys.issuerCode} but the client certificate is ${party.code}`);
+        throw forbidden(
+          `the document names organisation ${keys.issuerCode} but the client certificate is ${party.code}`,
+        );
       }
     },
     assertCanCreateSupporting(party, resourceType) {
@@ -46,18 +52,25 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
       const def = tag.form === undefined ? undefined : forms.get(tag.form);
       if (!def) return false;
       return def.mapping.sharing.holders.some(
-        (h) => h.party === party.kind && (h.match === undefined || (h.match === 'insurerNumber' && tag.insurerNumber === party.code)),
+        (h) =>
+          h.party === party.kind &&
+          (h.match === undefined || (h.match === 'insurerNumber' && tag.insurerNumber === party.code)),
       );
     },
     canSearch(party) {
-      return authorKinds.has(party.kind) || [...forms.values()].some((d) => d.mapping.sharing.holders.some((h) => h.party === party.kind));
+      return (
+        authorKinds.has(party.kind) ||
+        [...forms.values()].some((d) => d.mapping.sharing.holders.some((h) => h.party === party.kind))
+      );
     },
     readScope(party) {
       const holdings: ReadScope['holdings'] = [];
       for (const def of forms.values()) {
         for (const h of def.mapping.sharing.holders) {
           if (h.party !== party.kind) continue;
-          holdings.push(h.match === 'insurerNumber' ? { form: def.name, insurerNumber: party.code } : { form: def.name });
+          holdings.push(
+            h.match === 'insurerNumber' ? { form: def.name, insurerNumber: party.code } : { form: def.name },
+          );
         }
       }
       return { authors: [partyKey(party)], holdings };

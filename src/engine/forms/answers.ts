@@ -13,30 +13,41 @@ const describeOptions = (item: QuestionnaireItem): string =>
 
 function checkText(item: QuestionnaireItem, v: string, path: string, issues: Issue[]): void {
   if (item.maxLength !== undefined && [...v].length > item.maxLength) {
-    issues.push(issue('too-long', `${[...v].length} characters; at most ${item.maxLength} fit item ${item.linkId}`, path));
+    issues.push(
+      issue('too-long', `${[...v].length} characters; at most ${item.maxLength} fit item ${item.linkId}`, path),
+    );
   }
   const re = extensionValue<string>(item, EXT.regex);
-  if (re !== undefined && !new RegExp(re, 'u').test(v)) return void issues.push(issue('value', `'${v}' does not match ${re} (item ${item.linkId})`, path));
+  if (re !== undefined && !new RegExp(re, 'u').test(v))
+    return void issues.push(issue('value', `'${v}' does not match ${re} (item ${item.linkId})`, path));
   const check = extensionValue<string>(item, EXT.checkDigit);
   if (check !== undefined) {
     const algo = CHECK_DIGITS[check];
     if (!algo) issues.push(issue('exception', `item ${item.linkId} names an unknown check digit ${check}`, path));
-    else if (!algo.valid(v)) issues.push(issue('value', `'${v}': ${algo.describe} (item ${item.linkId}, ${item.text ?? ''})`, path));
+    else if (!algo.valid(v))
+      issues.push(issue('value', `'${v}': ${algo.describe} (item ${item.linkId}, ${item.text ?? ''})`, path));
   }
 }
 
 function checkRange(item: QuestionnaireItem, v: number, path: string, issues: Issue[]): void {
   const min = extensionValue<number>(item, EXT.minValue);
   const max = extensionValue<number>(item, EXT.maxValue);
-  if (min !== undefined && v < min) issues.push(issue('value', `${v} is below the minimum ${min} (item ${item.linkId})`, path));
-  if (max !== undefined && v > max) issues.push(issue('value', `${v} is above the maximum ${max} (item ${item.linkId})`, path));
+  if (min !== undefined && v < min)
+    issues.push(issue('value', `${v} is below the minimum ${min} (item ${item.linkId})`, path));
+  if (max !== undefined && v > max)
+    issues.push(issue('value', `${v} is above the maximum ${max} (item ${item.linkId})`, path));
 }
 
 const wrongType = (item: QuestionnaireItem, expected: string, path: string): Issue =>
   issue('structure', `item ${item.linkId} (${item.text ?? ''}) expects ${expected}`, path);
 
 /** A single (non-array) payload value → one answer, or undefined with an issue pushed. */
-export function toAnswer(item: QuestionnaireItem, v: Json, path: string, issues: Issue[]): QuestionnaireResponseItemAnswer | undefined {
+export function toAnswer(
+  item: QuestionnaireItem,
+  v: Json,
+  path: string,
+  issues: Issue[],
+): QuestionnaireResponseItemAnswer | undefined {
   switch (item.type) {
     case 'string':
     case 'text':
@@ -47,7 +58,8 @@ export function toAnswer(item: QuestionnaireItem, v: Json, path: string, issues:
       if (typeof v !== 'boolean') return void issues.push(wrongType(item, 'true or false', path));
       return { valueBoolean: v };
     case 'integer':
-      if (typeof v !== 'number' || !Number.isInteger(v)) return void issues.push(wrongType(item, 'a whole number', path));
+      if (typeof v !== 'number' || !Number.isInteger(v))
+        return void issues.push(wrongType(item, 'a whole number', path));
       checkRange(item, v, path, issues);
       return { valueInteger: v };
     case 'decimal':
@@ -58,13 +70,20 @@ export function toAnswer(item: QuestionnaireItem, v: Json, path: string, issues:
       if (typeof v !== 'number' || !Number.isFinite(v)) return void issues.push(wrongType(item, 'a number', path));
       checkRange(item, v, path, issues);
       const unit = extensionValue<{ system?: string; code?: string; display?: string }>(item, EXT.unit);
-      return { valueQuantity: { value: v, ...(unit ? { unit: unit.display ?? unit.code, system: unit.system, code: unit.code } : {}) } };
+      return {
+        valueQuantity: {
+          value: v,
+          ...(unit ? { unit: unit.display ?? unit.code, system: unit.system, code: unit.code } : {}),
+        },
+      };
     }
     case 'date': {
       if (typeof v !== 'string') return void issues.push(wrongType(item, 'a date string', path));
       const parsed = parseDate(v);
       if (typeof parsed === 'string') return void issues.push(issue('value', `'${v}': ${parsed}`, path));
-      return parsed.era ? { valueDate: parsed.iso, extension: [{ url: EXT.originalText, valueString: v }] } : { valueDate: parsed.iso };
+      return parsed.era
+        ? { valueDate: parsed.iso, extension: [{ url: EXT.originalText, valueString: v }] }
+        : { valueDate: parsed.iso };
     }
     case 'dateTime': {
       if (typeof v !== 'string') return void issues.push(wrongType(item, 'a date-time string', path));
@@ -76,18 +95,31 @@ export function toAnswer(item: QuestionnaireItem, v: Json, path: string, issues:
       if (typeof v !== 'string') return void issues.push(wrongType(item, 'a choice code string', path));
       const opt = item.answerOption?.find((o) => o.valueCoding?.code === v);
       if (!opt?.valueCoding) {
-        return void issues.push(issue('code-invalid', `'${v}' is not a choice of item ${item.linkId} (${item.text ?? ''}): ${describeOptions(item)}`, path));
+        return void issues.push(
+          issue(
+            'code-invalid',
+            `'${v}' is not a choice of item ${item.linkId} (${item.text ?? ''}): ${describeOptions(item)}`,
+            path,
+          ),
+        );
       }
       return { valueCoding: { ...opt.valueCoding } };
     }
     default:
-      issues.push(issue('not-supported', `item type ${item.type} of ${item.linkId} is not supported by the mapping engine`, path));
+      issues.push(
+        issue('not-supported', `item type ${item.type} of ${item.linkId} is not supported by the mapping engine`, path),
+      );
       return undefined;
   }
 }
 
 /** One answer → the payload value it came from. */
-export function fromAnswer(item: QuestionnaireItem, a: QuestionnaireResponseItemAnswer, path: string, issues: Issue[]): Json | undefined {
+export function fromAnswer(
+  item: QuestionnaireItem,
+  a: QuestionnaireResponseItemAnswer,
+  path: string,
+  issues: Issue[],
+): Json | undefined {
   switch (item.type) {
     case 'string':
     case 'text':
@@ -117,7 +149,9 @@ export function fromAnswer(item: QuestionnaireItem, a: QuestionnaireResponseItem
     case 'choice':
       return a.valueCoding?.code;
     default:
-      issues.push(issue('not-supported', `item type ${item.type} of ${item.linkId} is not supported by the mapping engine`, path));
+      issues.push(
+        issue('not-supported', `item type ${item.type} of ${item.linkId} is not supported by the mapping engine`, path),
+      );
       return undefined;
   }
 }

@@ -48,7 +48,12 @@ export function readKeys(def: FormDefinition, payload: unknown): FormKeys {
  * qualified by who issued it — the organisation code written in the form, or else the submitting party — so two
  * senders' ids never collide (nor reveal each other's documents through a 409).
  */
-export function businessIdentifier(def: FormDefinition, keys: FormKeys, payload: unknown, submitter?: string): Identifier {
+export function businessIdentifier(
+  def: FormDefinition,
+  keys: FormKeys,
+  payload: unknown,
+  submitter?: string,
+): Identifier {
   const issuer = keys.issuerCode ?? submitter ?? '';
   const value = keys.documentId
     ? `${def.name}:${issuer}:${keys.documentId}`
@@ -57,9 +62,14 @@ export function businessIdentifier(def: FormDefinition, keys: FormKeys, payload:
 }
 
 /** The id of one resource of a document (alias e.g. `questionnaireResponse`, `patient`, `goals/0`). */
-export const documentResourceId = (businessIdentifier: string, alias: string): string => deterministicUuid(businessIdentifier, alias);
+export const documentResourceId = (businessIdentifier: string, alias: string): string =>
+  deterministicUuid(businessIdentifier, alias);
 
-export function assembleDocument(def: FormDefinition, payload: unknown, opts: { now: string; submitter?: string }): FormDocument {
+export function assembleDocument(
+  def: FormDefinition,
+  payload: unknown,
+  opts: { now: string; submitter?: string },
+): FormDocument {
   const issues: Issue[] = [];
   const keys = readKeys(def, payload);
   const identifier = businessIdentifier(def, keys, payload, opts.submitter);
@@ -87,14 +97,22 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
       if (multi) toRelative.set(`urn:uuid:${id}`, `${resourceType}/${id}`);
       return { resourceType, id, ...rest } as Resource;
     });
-    if (multi) multiRefs.set(alias, list.map((r) => `urn:uuid:${r.id}`));
+    if (multi)
+      multiRefs.set(
+        alias,
+        list.map((r) => `urn:uuid:${r.id}`),
+      );
     built.set(alias, list);
   }
   // Keep the mapping's order of aliases in the document.
   const resources: Resource[] = allAliases.flatMap((a) => built.get(a) ?? []);
 
   const qrId = idOf('questionnaireResponse');
-  const extras = (def.mapping.questionnaireResponse ? resolveTemplate(def.mapping.questionnaireResponse, ctx, 'mapping.questionnaireResponse') : {}) as Record<string, Json>;
+  const extras = (
+    def.mapping.questionnaireResponse
+      ? resolveTemplate(def.mapping.questionnaireResponse, ctx, 'mapping.questionnaireResponse')
+      : {}
+  ) as Record<string, Json>;
   const qr: QuestionnaireResponse = {
     resourceType: 'QuestionnaireResponse',
     id: qrId,
@@ -124,7 +142,13 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
     author: authors.map((a) => ({ reference: urnRefs.get(a)! })),
     title: def.mapping.title,
     ...(custodian ? { custodian: { reference: urnRefs.get(custodian)! } } : {}),
-    section: [{ title: def.mapping.title, code: { coding: [def.mapping.documentType] }, entry: [{ reference: `urn:uuid:${qrId}` }] }],
+    section: [
+      {
+        title: def.mapping.title,
+        code: { coding: [def.mapping.documentType] },
+        entry: [{ reference: `urn:uuid:${qrId}` }],
+      },
+    ],
   };
   const bundleId = idOf('bundle');
   const bundle: Bundle = {
@@ -145,7 +169,15 @@ export function assembleDocument(def: FormDefinition, payload: unknown, opts: { 
     custodian: custodian ? toRelative.get(urnRefs.get(custodian)!) : undefined,
     now: opts.now,
   });
-  return { form: def.name, keys, identifier, bundle, documentReference, resources: standalone, questionnaireResponse: standalone[0] as QuestionnaireResponse };
+  return {
+    form: def.name,
+    keys,
+    identifier,
+    bundle,
+    documentReference,
+    resources: standalone,
+    questionnaireResponse: standalone[0] as QuestionnaireResponse,
+  };
 }
 
 /** Canonical bytes of a stored document: RFC 8785 JSON of the Bundle without `meta` (which the store adds). */
@@ -186,12 +218,16 @@ function indexDocument(
           hash: createHash('sha1').update(bytes).digest('base64'),
           title: def.mapping.title,
         },
-        format: { system: 'http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode', code: 'urn:ihe:iti:xds:2017:mimeTypeSufficient' },
+        format: {
+          system: 'http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode',
+          code: 'urn:ihe:iti:xds:2017:mimeTypeSufficient',
+        },
       },
     ],
     context: {
-      related: keys.insurerNumber ? [{ identifier: { system: INSURER_NUMBER_SYSTEM, value: keys.insurerNumber }, display: '保険者' }] : undefined,
+      related: keys.insurerNumber
+        ? [{ identifier: { system: INSURER_NUMBER_SYSTEM, value: keys.insurerNumber }, display: '保険者' }]
+        : undefined,
     },
   };
 }
-

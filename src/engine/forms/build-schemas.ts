@@ -11,7 +11,10 @@ export function buildSchemas(root = PROJECT_ROOT): Map<string, string> {
   const out = new Map<string, string>();
   for (const file of mappingFiles(root)) {
     const def = loadFormDefinitionSansSchema(root, file, questionnaires, codeMaps);
-    out.set(join(root, 'profiles', 'schemas', `${def.name}.schema.json`), `${JSON.stringify(payloadSchemaFor(def), null, 2)}\n`);
+    out.set(
+      join(root, 'profiles', 'schemas', `${def.name}.schema.json`),
+      `${JSON.stringify(payloadSchemaFor(def), null, 2)}\n`,
+    );
   }
   return out;
 }

@@ -11,7 +11,16 @@ const ERAS: Record<string, { name: string; firstYear: number }> = {
   令和: { name: '令和', firstYear: 2019 },
 };
 const ALIASES: Record<string, string> = {
-  明: '明治', 大: '大正', 昭: '昭和', 平: '平成', 令: '令和', M: '明治', T: '大正', S: '昭和', H: '平成', R: '令和',
+  明: '明治',
+  大: '大正',
+  昭: '昭和',
+  平: '平成',
+  令: '令和',
+  M: '明治',
+  T: '大正',
+  S: '昭和',
+  H: '平成',
+  R: '令和',
 };
 
 const ERA_RE =
@@ -66,17 +75,20 @@ export function parseDate(text: string): ParsedDate | string {
     return `${text} is outside the ${era.name} era`;
   }
   if (d !== undefined && eraOf(y, m!, d) !== era.name) return `${text} is outside the ${era.name} era`;
-  const isoText = m === undefined ? pad(y, 4) : d === undefined ? `${pad(y, 4)}-${pad(m)}` : `${pad(y, 4)}-${pad(m)}-${pad(d)}`;
+  const isoText =
+    m === undefined ? pad(y, 4) : d === undefined ? `${pad(y, 4)}-${pad(m)}` : `${pad(y, 4)}-${pad(m)}-${pad(d)}`;
   return { iso: isoText, era: true, approximate: e[5] !== undefined };
 }
 
-const DATETIME_RE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$/;
+const DATETIME_RE =
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$/;
 
 /** Check an ISO date-time with an offset; the text itself is kept exactly as received. */
 export function checkDateTime(text: string): string | undefined {
   const m = DATETIME_RE.exec(text);
   if (!m) return 'expected an ISO date-time with an offset, e.g. 2026-11-20T10:15:00+09:00';
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
-  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth(y!, mo!) || h! > 23 || mi! > 59 || s! > 60) return `${text} does not exist`;
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth(y!, mo!) || h! > 23 || mi! > 59 || s! > 60)
+    return `${text} does not exist`;
   return undefined;
 }

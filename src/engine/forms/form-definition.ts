@@ -37,7 +37,10 @@ export interface FormDefinition {
   payloadSchema: JsonObject;
 }
 
-export function indexItems(items: readonly QuestionnaireItem[] | undefined, into = new Map<string, QuestionnaireItem>()): Map<string, QuestionnaireItem> {
+export function indexItems(
+  items: readonly QuestionnaireItem[] | undefined,
+  into = new Map<string, QuestionnaireItem>(),
+): Map<string, QuestionnaireItem> {
   for (const it of items ?? []) {
     into.set(it.linkId, it);
     indexItems(it.item, into);
@@ -49,7 +52,7 @@ export const extensionValue = <T = unknown>(item: QuestionnaireItem, url: string
   const ext = item.extension?.find((e) => e.url === url);
   if (!ext) return undefined;
   const key = Object.keys(ext).find((k) => k.startsWith('value'));
-  return key ? ((ext as unknown as Record<string, T>)[key]) : undefined;
+  return key ? (ext as unknown as Record<string, T>)[key] : undefined;
 };
 
 export const EXT = {

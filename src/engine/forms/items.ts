@@ -12,7 +12,12 @@ interface Ctx {
 }
 
 /** Payload → QuestionnaireResponse.item[]. `scope` is the payload (or one element of a repeating group). */
-export function payloadToItems(ctx: Ctx, items: readonly QuestionnaireItem[] | undefined, scope: unknown, scopePath: string): QuestionnaireResponseItem[] {
+export function payloadToItems(
+  ctx: Ctx,
+  items: readonly QuestionnaireItem[] | undefined,
+  scope: unknown,
+  scopePath: string,
+): QuestionnaireResponseItem[] {
   const out: QuestionnaireResponseItem[] = [];
   for (const qi of items ?? []) {
     if (qi.type === 'group') {
@@ -26,7 +31,10 @@ export function payloadToItems(ctx: Ctx, items: readonly QuestionnaireItem[] | u
           continue;
         }
         arr.forEach((el, i) => {
-          if (!isObject(el)) return void ctx.issues.push(issue('structure', `each entry of ${qi.linkId} must be an object`, `${at}[${i}]`));
+          if (!isObject(el))
+            return void ctx.issues.push(
+              issue('structure', `each entry of ${qi.linkId} must be an object`, `${at}[${i}]`),
+            );
           const children = payloadToItems(ctx, qi.item, el, `${at}[${i}]`);
           if (children.length > 0) out.push({ linkId: qi.linkId, text: qi.text, item: children });
         });
@@ -42,7 +50,9 @@ export function payloadToItems(ctx: Ctx, items: readonly QuestionnaireItem[] | u
     if (v === undefined || v === null) continue;
     const values = qi.repeats ? v : [v];
     if (!Array.isArray(values)) {
-      ctx.issues.push(issue('structure', `item ${qi.linkId} (${qi.text ?? ''}) allows several answers: give a list`, at));
+      ctx.issues.push(
+        issue('structure', `item ${qi.linkId} (${qi.text ?? ''}) allows several answers: give a list`, at),
+      );
       continue;
     }
     const answers = values.flatMap((x, i) => toAnswer(qi, x, qi.repeats ? `${at}[${i}]` : at, ctx.issues) ?? []);
@@ -52,11 +62,24 @@ export function payloadToItems(ctx: Ctx, items: readonly QuestionnaireItem[] | u
 }
 
 /** QuestionnaireResponse.item[] → payload fields, written into `target`. */
-export function itemsToPayload(ctx: Ctx, defs: readonly QuestionnaireItem[] | undefined, qrItems: readonly QuestionnaireResponseItem[] | undefined, target: JsonObject, fhirPath: string): void {
+export function itemsToPayload(
+  ctx: Ctx,
+  defs: readonly QuestionnaireItem[] | undefined,
+  qrItems: readonly QuestionnaireResponseItem[] | undefined,
+  target: JsonObject,
+  fhirPath: string,
+): void {
   (qrItems ?? []).forEach((qri, i) => {
     const here = `${fhirPath}.item[${i}]`;
     const qi = defs?.find((d) => d.linkId === qri.linkId);
-    if (!qi) return void ctx.issues.push(issue('structure', `linkId '${qri.linkId}' is not an item at this level of ${ctx.def.mapping.questionnaire}`, `${here}.linkId`));
+    if (!qi)
+      return void ctx.issues.push(
+        issue(
+          'structure',
+          `linkId '${qri.linkId}' is not an item at this level of ${ctx.def.mapping.questionnaire}`,
+          `${here}.linkId`,
+        ),
+      );
     if (qi.type === 'group') {
       if (qi.repeats) {
         const rel = ctx.def.mapping.paths[qi.linkId]!;
@@ -72,7 +95,9 @@ export function itemsToPayload(ctx: Ctx, defs: readonly QuestionnaireItem[] | un
       return;
     }
     const rel = ctx.def.mapping.paths[qi.linkId]!;
-    const values = (qri.answer ?? []).map((a, j) => fromAnswer(qi, a, `${here}.answer[${j}]`, ctx.issues)).filter((x): x is Json => x !== undefined);
+    const values = (qri.answer ?? [])
+      .map((a, j) => fromAnswer(qi, a, `${here}.answer[${j}]`, ctx.issues))
+      .filter((x): x is Json => x !== undefined);
     if (values.length === 0) return;
     setPath(target, rel, qi.repeats ? values : values[0]!);
   });

@@ -8,8 +8,10 @@ import type { JsonObject } from '../../base/json-paths.js';
 type Schema = JsonObject;
 
 // Loose shape checks only; the engine then checks the date really exists (and that an era date fits its era).
-const DATE_PATTERN = '^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?|(明治|大正|昭和|平成|令和|明|大|昭|平|令|[MTSHR])\\s*(元|[0-9０-９]{1,2})\\s*年.*)$';
-const DATETIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
+const DATE_PATTERN =
+  '^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?|(明治|大正|昭和|平成|令和|明|大|昭|平|令|[MTSHR])\\s*(元|[0-9０-９]{1,2})\\s*年.*)$';
+const DATETIME_PATTERN =
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 
 function valueSchema(item: QuestionnaireItem): Schema {
   const s: Schema = { title: item.text ?? item.linkId, description: `linkId ${item.linkId}` };
@@ -53,7 +55,15 @@ function valueSchema(item: QuestionnaireItem): Schema {
   if (!item.repeats) return s;
   const maxOccurs = extensionValue<number>(item, EXT.maxOccurs);
   const { title, description, ...itemSchema } = s;
-  return { title: title!, description: description!, type: 'array', items: itemSchema, minItems: 1, uniqueItems: true, ...(maxOccurs ? { maxItems: maxOccurs } : {}) };
+  return {
+    title: title!,
+    description: description!,
+    type: 'array',
+    items: itemSchema,
+    minItems: 1,
+    uniqueItems: true,
+    ...(maxOccurs ? { maxItems: maxOccurs } : {}),
+  };
 }
 
 const objectSchema = (): Schema => ({ type: 'object', additionalProperties: false, properties: {} });
@@ -84,9 +94,19 @@ function addItems(def: FormDefinition, scope: Schema, items: readonly Questionna
         const el = objectSchema();
         addItems(def, el, it.item);
         const maxOccurs = extensionValue<number>(it, EXT.maxOccurs);
-        place(scope, def.mapping.paths[it.linkId]!, {
-          title: it.text ?? it.linkId, description: `linkId ${it.linkId}`, type: 'array', items: el, minItems: 1, ...(maxOccurs ? { maxItems: maxOccurs } : {}),
-        }, it.required === true);
+        place(
+          scope,
+          def.mapping.paths[it.linkId]!,
+          {
+            title: it.text ?? it.linkId,
+            description: `linkId ${it.linkId}`,
+            type: 'array',
+            items: el,
+            minItems: 1,
+            ...(maxOccurs ? { maxItems: maxOccurs } : {}),
+          },
+          it.required === true,
+        );
       } else addItems(def, scope, it.item);
       continue;
     }

@@ -8,7 +8,10 @@ const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<FormDefinition, ValidateFunction>();
 
 const dotted = (instancePath: string): string =>
-  instancePath.split('/').filter(Boolean).reduce((acc, seg) => (/^[0-9]+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+  instancePath
+    .split('/')
+    .filter(Boolean)
+    .reduce((acc, seg) => (/^[0-9]+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 
 function toIssue(e: ErrorObject): Issue {
   const at = dotted(e.instancePath);
@@ -22,9 +25,17 @@ function toIssue(e: ErrorObject): Issue {
       return issue('structure', `${p} is not a field of this form`, p);
     }
     case 'enum':
-      return issue('code-invalid', `${at} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}${e.parentSchema?.description ? ` (${String(e.parentSchema.description)})` : ''}`, at);
+      return issue(
+        'code-invalid',
+        `${at} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}${e.parentSchema?.description ? ` (${String(e.parentSchema.description)})` : ''}`,
+        at,
+      );
     default:
-      return issue(e.keyword === 'type' ? 'structure' : 'value', `${at || 'payload'} ${e.message ?? 'is invalid'}`, at || undefined);
+      return issue(
+        e.keyword === 'type' ? 'structure' : 'value',
+        `${at || 'payload'} ${e.message ?? 'is invalid'}`,
+        at || undefined,
+      );
   }
 }
 

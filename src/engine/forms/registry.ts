@@ -9,7 +9,6 @@ import { indexItems, type FormDefinition, type FormMapping } from './form-defini
 import { isMultiResource } from './template.js';
 import type { JsonObject } from '../../base/json-paths.js';
 
-
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
 export interface FormRegistry {
@@ -34,24 +33,34 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
   for (const [linkId, item] of def.items) {
     const needsPath = item.type !== 'group' || item.repeats === true;
     if (needsPath && !paths[linkId]) problems.push(`item ${linkId} (${item.text ?? ''}) has no path`);
-    if (item.type !== 'group' && item.item?.length) problems.push(`item ${linkId}: questions with sub-items are not supported; use a group`);
+    if (item.type !== 'group' && item.item?.length)
+      problems.push(`item ${linkId}: questions with sub-items are not supported; use a group`);
   }
   for (const linkId of Object.keys(paths)) {
     const item = def.items.get(linkId);
     if (!item) problems.push(`path for ${linkId} names no item of ${def.mapping.questionnaire}`);
-    else if (item.type === 'group' && !item.repeats) problems.push(`group ${linkId} does not repeat and must not have a path`);
+    else if (item.type === 'group' && !item.repeats)
+      problems.push(`group ${linkId} does not repeat and must not have a path`);
   }
-  const aliases = new Set(Object.keys(def.mapping.resources).filter((a) => !isMultiResource(def.mapping.resources[a]!)));
-  const multiAliases = new Set(Object.keys(def.mapping.resources).filter((a) => isMultiResource(def.mapping.resources[a]!)));
+  const aliases = new Set(
+    Object.keys(def.mapping.resources).filter((a) => !isMultiResource(def.mapping.resources[a]!)),
+  );
+  const multiAliases = new Set(
+    Object.keys(def.mapping.resources).filter((a) => isMultiResource(def.mapping.resources[a]!)),
+  );
   const { subject, authors, custodian } = def.mapping.document;
-  for (const a of [subject, ...authors, ...(custodian ? [custodian] : [])]) if (!aliases.has(a)) problems.push(`document names unknown (or multi-resource) alias ${a}`);
+  for (const a of [subject, ...authors, ...(custodian ? [custodian] : [])])
+    if (!aliases.has(a)) problems.push(`document names unknown (or multi-resource) alias ${a}`);
   const walk = (v: unknown, where: string): void => {
     if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${where}[${i}]`));
     else if (typeof v === 'object' && v !== null) {
       const o = v as JsonObject;
-      if (typeof o.$ref === 'string' && !aliases.has(o.$ref)) problems.push(`${where}: $ref to unknown (or multi-resource) alias ${o.$ref}`);
-      if (typeof o.$codeMap === 'string' && !def.codeMaps.has(o.$codeMap)) problems.push(`${where}: unknown code map ${o.$codeMap}`);
-      if (typeof o.$refEach === 'string' && !multiAliases.has(o.$refEach)) problems.push(`${where}: $refEach names no multi-resource alias ${o.$refEach}`);
+      if (typeof o.$ref === 'string' && !aliases.has(o.$ref))
+        problems.push(`${where}: $ref to unknown (or multi-resource) alias ${o.$ref}`);
+      if (typeof o.$codeMap === 'string' && !def.codeMaps.has(o.$codeMap))
+        problems.push(`${where}: unknown code map ${o.$codeMap}`);
+      if (typeof o.$refEach === 'string' && !multiAliases.has(o.$refEach))
+        problems.push(`${where}: $refEach names no multi-resource alias ${o.$refEach}`);
       for (const [k, x] of Object.entries(o)) walk(x, `${where}.${k}`);
     }
   };
@@ -60,20 +69,29 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
   return problems;
 }
 
-export function loadFormDefinitionSansSchema(root: string, mappingFile: string, questionnaires: Map<string, Questionnaire>, codeMaps: Map<string, Record<string, string | number>>): Omit<FormDefinition, 'payloadSchema'> {
+export function loadFormDefinitionSansSchema(
+  root: string,
+  mappingFile: string,
+  questionnaires: Map<string, Questionnaire>,
+  codeMaps: Map<string, Record<string, string | number>>,
+): Omit<FormDefinition, 'payloadSchema'> {
   const mapping = readJson<FormMapping>(join(root, 'mappings', mappingFile));
   const questionnaire = questionnaires.get(mapping.questionnaire);
-  if (!questionnaire) throw new Error(`mappings/${mappingFile}: no Questionnaire with url ${mapping.questionnaire} in profiles/`);
+  if (!questionnaire)
+    throw new Error(`mappings/${mappingFile}: no Questionnaire with url ${mapping.questionnaire} in profiles/`);
   const def = {
     name: mapping.form,
     mapping,
     questionnaire,
-    questionnaireCanonical: questionnaire.version ? `${questionnaire.url}|${questionnaire.version}` : questionnaire.url!,
+    questionnaireCanonical: questionnaire.version
+      ? `${questionnaire.url}|${questionnaire.version}`
+      : questionnaire.url!,
     items: indexItems(questionnaire.item),
     codeMaps,
   };
   const problems = mappingProblems(def);
-  if (problems.length) throw new Error(`mappings/${mappingFile} does not fit ${mapping.questionnaire}:\n  ${problems.join('\n  ')}`);
+  if (problems.length)
+    throw new Error(`mappings/${mappingFile} does not fit ${mapping.questionnaire}:\n  ${problems.join('\n  ')}`);
   return def;
 }
 
@@ -88,7 +106,10 @@ export function loadCodeMaps(root: string): Map<string, Record<string, string | 
   return out;
 }
 
-export const mappingFiles = (root: string): string[] => readdirSync(join(root, 'mappings')).filter((n) => n.endsWith('.mapping.json')).sort();
+export const mappingFiles = (root: string): string[] =>
+  readdirSync(join(root, 'mappings'))
+    .filter((n) => n.endsWith('.mapping.json'))
+    .sort();
 
 export function loadFormRegistry(root = PROJECT_ROOT): FormRegistry {
   const questionnaires = loadQuestionnaires(join(root, 'profiles'));

@@ -41,9 +41,17 @@ interface Scope {
 }
 
 /** The elements a $each path names; "a[].b[]" flattens nested lists, keeping each element's ancestors. */
-function listElements(root: unknown, rootPath: string, path: string, ctx: TemplateContext, baseAncestors: unknown[]): Array<{ item: unknown; path: string; ancestors: unknown[] }> {
+function listElements(
+  root: unknown,
+  rootPath: string,
+  path: string,
+  ctx: TemplateContext,
+  baseAncestors: unknown[],
+): Array<{ item: unknown; path: string; ancestors: unknown[] }> {
   const segments = path.replace(/\[\]$/, '').split('[].');
-  let current: Array<{ item: unknown; path: string; ancestors: unknown[] }> = [{ item: root, path: rootPath, ancestors: baseAncestors }];
+  let current: Array<{ item: unknown; path: string; ancestors: unknown[] }> = [
+    { item: root, path: rootPath, ancestors: baseAncestors },
+  ];
   segments.forEach((seg, depth) => {
     const next: typeof current = [];
     for (const c of current) {
@@ -54,7 +62,9 @@ function listElements(root: unknown, rootPath: string, path: string, ctx: Templa
         ctx.issues.push(issue('structure', `${at} must be a list`, at));
         continue;
       }
-      list.forEach((el, i) => next.push({ item: el, path: `${at}[${i}]`, ancestors: depth === 0 ? c.ancestors : [...c.ancestors, c.item] }));
+      list.forEach((el, i) =>
+        next.push({ item: el, path: `${at}[${i}]`, ancestors: depth === 0 ? c.ancestors : [...c.ancestors, c.item] }),
+      );
     }
     current = next;
   });
@@ -68,10 +78,18 @@ function expandEach(t: JsonObject, ctx: TemplateContext, scope: Scope, where: st
   const abs = typeof t.$each === 'string';
   const elements = abs
     ? listElements(ctx.payload, '', String(t.$each), ctx, [])
-    : listElements(scope.item, scope.itemPath ?? '', String(t.$eachItem), ctx, [...(scope.ancestors ?? []), scope.item]);
+    : listElements(scope.item, scope.itemPath ?? '', String(t.$eachItem), ctx, [
+        ...(scope.ancestors ?? []),
+        scope.item,
+      ]);
   const out: Json[] = [];
   elements.forEach((e, i) => {
-    const r = resolve(t.$template as Json, ctx, { item: e.item, itemPath: e.path, index: i, ancestors: e.ancestors }, `${where}[${i}]`);
+    const r = resolve(
+      t.$template as Json,
+      ctx,
+      { item: e.item, itemPath: e.path, index: i, ancestors: e.ancestors },
+      `${where}[${i}]`,
+    );
     if (r !== undefined) out.push(r);
   });
   return out;
@@ -80,7 +98,12 @@ function expandEach(t: JsonObject, ctx: TemplateContext, scope: Scope, where: st
 function refEach(t: JsonObject, ctx: TemplateContext, where: string): Json[] {
   const refs = ctx.multiRefs?.get(String(t.$refEach));
   if (refs === undefined) {
-    ctx.issues.push(issue('exception', `mapping ${ctx.def.name}: $refEach names no multi-resource alias ${String(t.$refEach)} at ${where}`));
+    ctx.issues.push(
+      issue(
+        'exception',
+        `mapping ${ctx.def.name}: $refEach names no multi-resource alias ${String(t.$refEach)} at ${where}`,
+      ),
+    );
     return [];
   }
   return refs.map((reference) => ({ reference }));
@@ -111,7 +134,8 @@ function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Js
   }
   if ('$ref' in t) {
     const ref = ctx.refs.get(String(t.$ref));
-    if (ref === undefined) ctx.issues.push(issue('exception', `mapping ${ctx.def.name}: unknown $ref ${String(t.$ref)} at ${where}`));
+    if (ref === undefined)
+      ctx.issues.push(issue('exception', `mapping ${ctx.def.name}: unknown $ref ${String(t.$ref)} at ${where}`));
     return ref === undefined ? undefined : { reference: ref };
   }
   if ('$index' in t) return scope.index === undefined ? undefined : scope.index + Number(t.$index ?? 0);
@@ -121,16 +145,24 @@ function resolve(t: Json, ctx: TemplateContext, scope: Scope, where: string): Js
     const up = Number(t.$up ?? 0);
     const ancestors = scope.ancestors ?? [];
     const from = up === 0 ? scope.item : ancestors[ancestors.length - up];
-    return convert(t, getPath(from, rel) as Json | undefined, `${scope.itemPath ?? ''}${up ? ` (up ${up})` : ''}.${rel}`, ctx);
+    return convert(
+      t,
+      getPath(from, rel) as Json | undefined,
+      `${scope.itemPath ?? ''}${up ? ` (up ${up})` : ''}.${rel}`,
+      ctx,
+    );
   }
   const out: JsonObject = {};
   for (const [k, v] of Object.entries(t)) {
     const r = resolve(v, ctx, scope, `${where}.${k}`);
     if (r !== undefined) out[k] = r;
   }
-  const meaningful = Object.keys(out).filter((k) => k !== 'resourceType' && k !== 'system' && k !== 'use' && k !== 'url' && k !== 'extension');
+  const meaningful = Object.keys(out).filter(
+    (k) => k !== 'resourceType' && k !== 'system' && k !== 'use' && k !== 'url' && k !== 'extension',
+  );
   // A complex extension (url + sub-extensions, no value[x]) carries its sub-extensions: keep it when any survived.
-  const complexExtension = typeof out.url === 'string' && Array.isArray(out.extension) && !Object.keys(out).some((k) => k.startsWith('value'));
+  const complexExtension =
+    typeof out.url === 'string' && Array.isArray(out.extension) && !Object.keys(out).some((k) => k.startsWith('value'));
   // An element whose only content is its fixed scaffolding (a system without a value, an extension wrapper
   // without its subject) carries nothing: drop it rather than emit an empty shell.
   return meaningful.length > 0 || complexExtension || 'resourceType' in out ? out : undefined;

@@ -8,8 +8,13 @@ import { isObject, type JsonObject } from '../../base/json-paths.js';
 import { validatePayload } from './payload-validator.js';
 
 /** Care-form payload → FHIR document. Throws one OperationOutcomeError listing every problem. */
-export function formToFhir(def: FormDefinition, payload: unknown, opts: { now: string; submitter?: string }): FormDocument {
-  if (!isObject(payload)) throw new OperationOutcomeError(400, [issue('structure', `a ${def.mapping.title} payload must be a JSON object`)]);
+export function formToFhir(
+  def: FormDefinition,
+  payload: unknown,
+  opts: { now: string; submitter?: string },
+): FormDocument {
+  if (!isObject(payload))
+    throw new OperationOutcomeError(400, [issue('structure', `a ${def.mapping.title} payload must be a JSON object`)]);
   const schemaIssues = validatePayload(def, payload);
   if (schemaIssues.length > 0) {
     // Report everything at once: the schema cannot check what the engine checks (dates that exist, era

@@ -194,13 +194,9 @@ async function loadCa(x509: typeof X509, dir: string): Promise<LoadedCa> {
     readFile(join(dir, 'ca.key'), 'utf8'),
   ]);
   const cert = new x509.X509Certificate(certPem);
-  const privateKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    x509.PemConverter.decodeFirst(keyPem),
-    EC_ALG,
-    false,
-    ['sign'],
-  );
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), EC_ALG, false, [
+    'sign',
+  ]);
   const publicKey = await cert.publicKey.export(EC_ALG, ['verify'], webcrypto);
   return { cert, privateKey, publicKey };
 }

@@ -2,9 +2,8 @@
 // calls (undici Agent `connect` options): TLS 1.3 only, 高セキュリティ型 suites, client certificates.
 
 import { existsSync, readFileSync } from 'node:fs';
-import type { ServerOptions } from 'node:https';
 import { join } from 'node:path';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TlsOptions } from 'node:tls';
 
 type Pem = string | Buffer;
 
@@ -49,7 +48,7 @@ const endpoint = (files: TlsFiles) => ({
  * (a client without a certificate, or with one that does not chain to `ca`, never reaches HTTP).
  * Read the caller's party with `partyFromPeerCertificate(socket.getPeerCertificate())`.
  */
-export function serverTlsOptions(files: TlsFiles): ServerOptions {
+export function serverTlsOptions(files: TlsFiles): TlsOptions {
   return {
     ...endpoint(files),
     requestCert: true,

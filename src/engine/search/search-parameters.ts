@@ -2,7 +2,7 @@
 // indexer evaluates on write. Adding a parameter means adding an entry there, not code.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import fhirpath from 'fhirpath';
+import fhirpath, { type Model } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Bundle, SearchParameter } from 'fhir/r4.js';
 import type { IndexRow } from '../storage/store.js';
@@ -23,10 +23,16 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
   const reg: SearchParameterRegistry = new Map();
   for (const e of bundle.entry ?? []) {
     const sp = e.resource as SearchParameter;
-    const compiled = fhirpath.compile(sp.expression!, r4);
+    // fhirpath's r4 model object lacks the explicit undefineds its own Model type asks for under exactOptionalPropertyTypes.
+    const compiled = fhirpath.compile(sp.expression!, r4 as Model);
     for (const base of sp.base) {
       if (!reg.has(base)) reg.set(base, new Map());
-      reg.get(base)!.set(sp.code, { code: sp.code, type: sp.type as SpType, definition: sp, evaluate: (r) => compiled(r as never) as unknown[] });
+      reg.get(base)!.set(sp.code, {
+        code: sp.code,
+        type: sp.type as SpType,
+        definition: sp,
+        evaluate: (r) => compiled(r as never) as unknown[],
+      });
     }
   }
   return reg;
@@ -63,8 +69,10 @@ function rowsFor(p: IndexedParam, v: unknown): IndexRow[] {
   switch (p.type) {
     case 'token':
       if ('coding' in o) return (o.coding as unknown[]).flatMap((c) => rowsFor(p, c));
-      if ('value' in o && typeof o.value === 'string') return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.value }];
-      if ('code' in o && typeof o.code === 'string') return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.code }];
+      if ('value' in o && typeof o.value === 'string')
+        return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.value }];
+      if ('code' in o && typeof o.code === 'string')
+        return [{ param: p.code, ...(o.system ? { system: String(o.system) } : {}), value: o.code }];
       return [];
     case 'reference':
       return typeof o.reference === 'string' ? [{ param: p.code, value: o.reference }] : [];

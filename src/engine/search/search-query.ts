@@ -12,11 +12,23 @@ export const MAX_COUNT = 100;
 
 type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
-function parseDateValue(raw: string, name: string, issues: Issue[]): { prefix: Prefix; low: string; high: string } | undefined {
+function parseDateValue(
+  raw: string,
+  name: string,
+  issues: Issue[],
+): { prefix: Prefix; low: string; high: string } | undefined {
   const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw);
   const range = m ? dateRange(m[2]!) : undefined;
-  if (!m || !range || !/^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/.test(m[2]!)) {
-    issues.push(issue('invalid', `${name}=${raw}: expected [eq|ne|lt|le|gt|ge]YYYY[-MM[-DD[Thh:mm[:ss][offset]]]]`, name));
+  if (
+    !m ||
+    !range ||
+    !/^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/.test(
+      m[2]!,
+    )
+  ) {
+    issues.push(
+      issue('invalid', `${name}=${raw}: expected [eq|ne|lt|le|gt|ge]YYYY[-MM[-DD[Thh:mm[:ss][offset]]]]`, name),
+    );
     return undefined;
   }
   return { prefix: (m[1] as Prefix | undefined) ?? 'eq', ...range };
@@ -27,7 +39,8 @@ function intParam(query: QueryParams, name: string, dflt: number, min: number, m
   if (raw === undefined) return dflt;
   const s = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
   const n = Number(s);
-  if (!Number.isInteger(n) || n < min || n > max) throw badRequest(`${name} must be a whole number from ${min} to ${max}`, name);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw badRequest(`${name} must be a whole number from ${min} to ${max}`, name);
   return n;
 }
 
@@ -56,7 +69,9 @@ export function parseSearch(resourceType: string, query: QueryParams, reg: Searc
       const p = params.get(name);
       if (!p) {
         const known = ['_id', '_lastUpdated', ...params.keys()].join(', ');
-        issues.push(issue('not-supported', `${resourceType} has no search parameter '${name}'; supported: ${known}`, key));
+        issues.push(
+          issue('not-supported', `${resourceType} has no search parameter '${name}'; supported: ${known}`, key),
+        );
         continue;
       }
       if (modifier) {
@@ -94,7 +109,8 @@ export function parseSearch(resourceType: string, query: QueryParams, reg: Searc
   if (issues.length) throw new OperationOutcomeError(400, issues);
   const sortRaw = query._sort;
   const sort = sortRaw === undefined ? '-_lastUpdated' : String(sortRaw);
-  if (sort !== '_lastUpdated' && sort !== '-_lastUpdated') throw badRequest(`_sort supports _lastUpdated and -_lastUpdated`, '_sort');
+  if (sort !== '_lastUpdated' && sort !== '-_lastUpdated')
+    throw badRequest(`_sort supports _lastUpdated and -_lastUpdated`, '_sort');
   return {
     resourceType,
     clauses,

@@ -7,18 +7,21 @@ import { rowToRecord, schemaSql, type ResourceRow } from './schema.js';
 import { buildWhere } from './sql-search.js';
 import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord, WriteRecord } from './store.js';
 
-
-
-
 type Queryable = pg.Pool | pg.PoolClient;
 
 async function readRow(db: Queryable, type: string, id: string): Promise<StoredRecord | undefined> {
-  const r = await db.query<ResourceRow>('SELECT id, author, form, insurer_number, insured_number, content FROM resources WHERE type = $1 AND id = $2', [type, id]);
+  const r = await db.query<ResourceRow>(
+    'SELECT id, author, form, insurer_number, insured_number, content FROM resources WHERE type = $1 AND id = $2',
+    [type, id],
+  );
   return r.rows[0] ? rowToRecord(r.rows[0]) : undefined;
 }
 
 async function findIds(db: Queryable, type: string, system: string, value: string): Promise<string[]> {
-  const r = await db.query<{ id: string }>(`SELECT DISTINCT id FROM search_index WHERE type = $1 AND param = 'identifier' AND system = $2 AND value = $3`, [type, system, value]);
+  const r = await db.query<{ id: string }>(
+    `SELECT DISTINCT id FROM search_index WHERE type = $1 AND param = 'identifier' AND system = $2 AND value = $3`,
+    [type, system, value],
+  );
   return r.rows.map((x) => x.id);
 }
 
@@ -70,7 +73,10 @@ export class PgStore implements Store {
 
   async search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }> {
     const where = buildWhere(q.resourceType, q.clauses, scope, (n) => `$${n}`);
-    const total = Number((await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`, where.params)).rows[0]!.n);
+    const total = Number(
+      (await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`, where.params))
+        .rows[0]!.n,
+    );
     const order = q.sort === 'lastUpdated' ? 'r.updated_ms ASC, r.id ASC' : 'r.updated_ms DESC, r.id ASC';
     const n = where.params.length;
     const rows = await this.pool.query<ResourceRow>(
@@ -91,11 +97,17 @@ export class PgStore implements Store {
 
 async function put(db: pg.PoolClient, rec: WriteRecord): Promise<StoredRecord> {
   const { resourceType: type, id } = rec.resource;
-  const prev = await db.query<{ version: number }>('SELECT version FROM resources WHERE type = $1 AND id = $2 FOR UPDATE', [type, id]);
+  const prev = await db.query<{ version: number }>(
+    'SELECT version FROM resources WHERE type = $1 AND id = $2 FOR UPDATE',
+    [type, id],
+  );
   const version = (prev.rows[0]?.version ?? 0) + 1;
   const now = new Date();
   const lastUpdated = isoWithOffset(now);
-  const resource = { ...rec.resource, meta: { ...(rec.resource.meta ?? {}), versionId: String(version), lastUpdated } } as StoredRecord['resource'];
+  const resource = {
+    ...rec.resource,
+    meta: { ...(rec.resource.meta ?? {}), versionId: String(version), lastUpdated },
+  } as StoredRecord['resource'];
   const content = JSON.stringify(resource);
   await db.query(
     `INSERT INTO resources (type, id, version, last_updated, last_updated_local, updated_ms, author, form, insurer_number, insured_number, content)
@@ -103,12 +115,34 @@ async function put(db: pg.PoolClient, rec: WriteRecord): Promise<StoredRecord> {
      ON CONFLICT (type, id) DO UPDATE SET version = excluded.version, last_updated = excluded.last_updated,
        last_updated_local = excluded.last_updated_local, updated_ms = excluded.updated_ms, author = excluded.author,
        form = excluded.form, insurer_number = excluded.insurer_number, insured_number = excluded.insured_number, content = excluded.content`,
-    [type, id, version, lastUpdated, lastUpdated.slice(0, 19), now.getTime(), rec.access.author, rec.access.form ?? null, rec.access.insurerNumber ?? null, rec.access.insuredNumber ?? null, content],
+    [
+      type,
+      id,
+      version,
+      lastUpdated,
+      lastUpdated.slice(0, 19),
+      now.getTime(),
+      rec.access.author,
+      rec.access.form ?? null,
+      rec.access.insurerNumber ?? null,
+      rec.access.insuredNumber ?? null,
+      content,
+    ],
   );
-  await db.query('INSERT INTO resource_history (type, id, version, last_updated, content) VALUES ($1, $2, $3, $4, $5)', [type, id, version, lastUpdated, content]);
+  await db.query(
+    'INSERT INTO resource_history (type, id, version, last_updated, content) VALUES ($1, $2, $3, $4, $5)',
+    [type, id, version, lastUpdated, content],
+  );
   await db.query('DELETE FROM search_index WHERE type = $1 AND id = $2', [type, id]);
   for (const row of rec.index) {
-    await db.query('INSERT INTO search_index (type, id, param, system, value, high) VALUES ($1, $2, $3, $4, $5, $6)', [type, id, row.param, row.system ?? null, row.value, row.high ?? null]);
+    await db.query('INSERT INTO search_index (type, id, param, system, value, high) VALUES ($1, $2, $3, $4, $5, $6)', [
+      type,
+      id,
+      row.param,
+      row.system ?? null,
+      row.value,
+      row.high ?? null,
+    ]);
   }
   return { resource, access: rec.access };
 }

@@ -41,6 +41,7 @@ export function rowToRecord(row: ResourceRow): StoredRecord {
   if (row.form !== null) access.form = row.form;
   if (row.insurer_number !== null) access.insurerNumber = row.insurer_number;
   if (row.insured_number !== null) access.insuredNumber = row.insured_number;
-  const resource = typeof row.content === 'string' ? (JSON.parse(row.content) as StoredRecord['resource']) : row.content;
+  const resource =
+    typeof row.content === 'string' ? (JSON.parse(row.content) as StoredRecord['resource']) : row.content;
   return { resource, access };
 }

@@ -9,7 +9,14 @@ export interface SqlPiece {
 
 type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
-function dateCondition(lowCol: string, highCol: string, prefix: Prefix, push: (v: unknown) => string, low: string, high: string): string {
+function dateCondition(
+  lowCol: string,
+  highCol: string,
+  prefix: Prefix,
+  push: (v: unknown) => string,
+  low: string,
+  high: string,
+): string {
   switch (prefix) {
     case 'eq':
       return `(${lowCol} >= ${push(low)} AND ${highCol} <= ${push(high)})`;
@@ -26,7 +33,12 @@ function dateCondition(lowCol: string, highCol: string, prefix: Prefix, push: (v
   }
 }
 
-export function buildWhere(resourceType: string, clauses: readonly SearchClause[], scope: ReadScope, ph: (n: number) => string): SqlPiece {
+export function buildWhere(
+  resourceType: string,
+  clauses: readonly SearchClause[],
+  scope: ReadScope,
+  ph: (n: number) => string,
+): SqlPiece {
   const params: unknown[] = [];
   const push = (v: unknown): string => {
     params.push(v);
@@ -38,7 +50,11 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
   // Deny by default: no author and no holding means no rows.
   const scopeParts = [
     ...scope.authors.map((a) => `r.author = ${push(a)}`),
-    ...scope.holdings.map((h) => (h.insurerNumber === undefined ? `r.form = ${push(h.form)}` : `(r.form = ${push(h.form)} AND r.insurer_number = ${push(h.insurerNumber)})`)),
+    ...scope.holdings.map((h) =>
+      h.insurerNumber === undefined
+        ? `r.form = ${push(h.form)}`
+        : `(r.form = ${push(h.form)} AND r.insurer_number = ${push(h.insurerNumber)})`,
+    ),
   ];
   parts.push(scopeParts.length ? `(${scopeParts.join(' OR ')})` : '1 = 0');
 
@@ -48,7 +64,9 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
       continue;
     }
     if (c.kind === 'lastUpdated') {
-      parts.push(`(${c.values.map((v) => dateCondition('r.last_updated_local', 'r.last_updated_local', v.prefix, push, v.low, v.high)).join(' OR ')})`);
+      parts.push(
+        `(${c.values.map((v) => dateCondition('r.last_updated_local', 'r.last_updated_local', v.prefix, push, v.low, v.high)).join(' OR ')})`,
+      );
       continue;
     }
     // Positional placeholders: push in the order they appear in the SQL text.
@@ -64,7 +82,8 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
         ors.push(conds.length ? `(${conds.join(' AND ')})` : '1 = 1');
       }
     } else if (c.kind === 'string') {
-      for (const v of c.values) ors.push(`s.value LIKE ${push(`${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)} ESCAPE '\\'`);
+      for (const v of c.values)
+        ors.push(`s.value LIKE ${push(`${v.replace(/[\\%_]/g, (m) => `\\${m}`)}%`)} ESCAPE '\\'`);
     } else if (c.kind === 'reference') {
       for (const v of c.values) ors.push(`s.value = ${push(v)}`);
     } else {
@@ -72,7 +91,9 @@ export function buildWhere(resourceType: string, clauses: readonly SearchClause[
     }
     // An uncorrelated IN-subquery is answered from the (type, param, value) index; a correlated EXISTS made
     // SQLite walk every resource in scope (search cost grew with the number of stored documents).
-    parts.push(`r.id IN (SELECT s.id FROM search_index s WHERE s.type = ${typePh} AND s.param = ${paramPh} AND (${ors.join(' OR ')}))`);
+    parts.push(
+      `r.id IN (SELECT s.id FROM search_index s WHERE s.type = ${typePh} AND s.param = ${paramPh} AND (${ors.join(' OR ')}))`,
+    );
   }
   return { sql: parts.join(' AND '), params };
 }

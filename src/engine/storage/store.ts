@@ -38,9 +38,16 @@ export type SearchClause =
   | { kind: 'token'; param: string; values: Array<{ system?: string; code?: string }> }
   | { kind: 'string'; param: string; values: string[] }
   | { kind: 'reference'; param: string; values: string[] }
-  | { kind: 'date'; param: string; values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }> }
+  | {
+      kind: 'date';
+      param: string;
+      values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }>;
+    }
   | { kind: 'id'; values: string[] }
-  | { kind: 'lastUpdated'; values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }> };
+  | {
+      kind: 'lastUpdated';
+      values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }>;
+    };
 
 export interface SearchQuery {
   resourceType: string;

@@ -20,8 +20,12 @@ let loaded = false;
 export function loadBaseDefinitions(): void {
   if (loaded) return;
   // profiles-medplum.json is deliberately not loaded: Medplum's own resource types (Project, Bot…) are not R4.
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-types.json') as Parameters<typeof indexStructureDefinitionBundle>[0]);
-  indexStructureDefinitionBundle(readJson('fhir/r4/profiles-resources.json') as Parameters<typeof indexStructureDefinitionBundle>[0]);
+  indexStructureDefinitionBundle(
+    readJson('fhir/r4/profiles-types.json') as Parameters<typeof indexStructureDefinitionBundle>[0],
+  );
+  indexStructureDefinitionBundle(
+    readJson('fhir/r4/profiles-resources.json') as Parameters<typeof indexStructureDefinitionBundle>[0],
+  );
   loaded = true;
 }
 
@@ -67,7 +71,7 @@ function runMedplum(resource: object): OperationOutcomeIssue[] {
     if (err instanceof MedplumOutcomeError) {
       const issues = (err.outcome.issue ?? []) as OperationOutcomeIssue[];
       const unknownType = issues.find((i) => i.details?.text?.startsWith('Unknown data type'));
-      if (unknownType) throw new Error(unknownType.details?.text ?? 'Unknown data type');
+      if (unknownType) throw new Error(unknownType.details?.text ?? 'Unknown data type', { cause: err });
       return issues;
     }
     throw err;
@@ -101,7 +105,7 @@ const resourceTypeName = /^[A-Z][A-Za-z]+$/;
  * Medplum quirks, each checked against R4 and corrected narrowly:
  * 1. Paths name the choice element (`answer[0].value[x]`); we name the property actually present (`valueString`).
  * 2. "String must contain non-whitespace content" uses JS `trim()`, which also strips U+3000 (全角スペース) and
- *    NBSP; R4 only counts space/tab/CR/LF as whitespace, so a value like "　" is valid R4 (a blank form box).
+ *    NBSP; R4 only counts space/tab/CR/LF as whitespace, so a value of one U+3000 is valid R4 (a blank form box).
  *    Same for `code` ("Invalid code format" via JS `\s`).
  * 3. "Invalid reference" warnings split `urn:uuid:…` and absolute URLs on '/', inventing a resource type
  *    ("urn:uuid:…" or "http:"); document Bundles use urn:uuid references, so those warnings are noise.
@@ -129,7 +133,12 @@ function adjust(root: Record<string, unknown>, rt: string, raw: readonly Operati
     }
     const at = resolve(root, medplumPath);
     const value = at.value;
-    if (text === 'String must contain non-whitespace content' && typeof value === 'string' && hasNonXmlSpace.test(value)) continue;
+    if (
+      text === 'String must contain non-whitespace content' &&
+      typeof value === 'string' &&
+      hasNonXmlSpace.test(value)
+    )
+      continue;
     if (text === 'Invalid code format' && typeof value === 'string' && r4Code.test(value)) continue;
     if (text.startsWith('Invalid additional property') && isEmptyValue(value)) {
       out.push(toIssue(i, at.path, 'Invalid empty value'));
@@ -188,7 +197,13 @@ function findChoiceConflicts(root: Record<string, unknown>, rt: string, conflict
       const second = present[1];
       if (present.length > 1 && second !== undefined && !seen.has(`${path}.${second}`)) {
         seen.add(`${path}.${second}`);
-        found.push(issue('structure', `Only one choice-of-type value is allowed, found ${present.join(' and ')}`, `${path}.${second}`));
+        found.push(
+          issue(
+            'structure',
+            `Only one choice-of-type value is allowed, found ${present.join(' and ')}`,
+            `${path}.${second}`,
+          ),
+        );
       }
     }
     for (const [k, x] of Object.entries(o)) if (typeof x === 'object' && x !== null) walk(x, `${path}.${k}`);

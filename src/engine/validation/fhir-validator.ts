@@ -26,7 +26,9 @@ export async function createFhirValidator(options: FhirValidatorOptions): Promis
   const dirs = typeof options.profilesDir === 'string' ? [options.profilesDir] : options.profilesDir;
   const resources = (await Promise.all(dirs.map((d) => loadProfilesDir(d)))).flat();
   const profiles = createProfileValidator(resources);
-  const questionnaires = resources.filter((r): r is Questionnaire => (r as { resourceType?: unknown }).resourceType === 'Questionnaire');
+  const questionnaires = resources.filter(
+    (r): r is Questionnaire => (r as { resourceType?: unknown }).resourceType === 'Questionnaire',
+  );
   loadBaseDefinitions(); // pay the ≈1.3 s index once at startup, not on the first request
 
   const validate = (resource: unknown, opts?: { profile?: string }): Issue[] => {
@@ -54,7 +56,8 @@ export async function createFhirValidator(options: FhirValidatorOptions): Promis
 
   // The Questionnaire's rules (and profiles), without the R4 base pass: for a QR already base-validated as an
   // entry of its document Bundle. Base validation is most of the cost (≈8 ms per 主治医意見書), so it runs once.
-  const validateAnswers = (qr: unknown, opts?: { profile?: string }): Issue[] => answers(profiles.validate(qr, opts), qr);
+  const validateAnswers = (qr: unknown, opts?: { profile?: string }): Issue[] =>
+    answers(profiles.validate(qr, opts), qr);
   const answers = (out: Issue[], qr: unknown): Issue[] => {
     const r = qr as QuestionnaireResponse | null;
     if (r?.resourceType !== 'QuestionnaireResponse') {

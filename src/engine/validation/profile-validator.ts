@@ -27,7 +27,9 @@ export interface ProfileValidator {
 
 /** Read every top-level `*.json` FHIR resource in a directory (sub-directories such as `schemas/` are not read). */
 export async function loadProfilesDir(dir: string): Promise<unknown[]> {
-  const names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile() && d.name.endsWith('.json')).map((d) => d.name);
+  const names = (await readdir(dir, { withFileTypes: true }))
+    .filter((d) => d.isFile() && d.name.endsWith('.json'))
+    .map((d) => d.name);
   const out: unknown[] = [];
   for (const name of names.sort()) {
     const text = await readFile(join(dir, name), 'utf8');
@@ -35,7 +37,7 @@ export async function loadProfilesDir(dir: string): Promise<unknown[]> {
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new Error(`${join(dir, name)}: invalid JSON (${(err as Error).message})`);
+      throw new Error(`${join(dir, name)}: invalid JSON (${(err as Error).message})`, { cause: err });
     }
     if (typeof json === 'object' && json !== null && 'resourceType' in json) out.push(json);
   }
@@ -81,7 +83,8 @@ function createTerminology(valueSets: Map<string, ValueSet>, codeSystems: Map<st
         s = new Set();
         const cs = codeSystems.get(inc.system);
         if (!cs) problems.push(`CodeSystem ${inc.system} is not loaded`);
-        else if (cs.content !== 'complete') problems.push(`CodeSystem ${inc.system} is not complete (content: ${cs.content})`);
+        else if (cs.content !== 'complete')
+          problems.push(`CodeSystem ${inc.system} is not complete (content: ${cs.content})`);
         conceptCodes(inc.system, cs?.concept, s);
       }
       // include.valueSet: R4 takes the intersection with the system part (or of the listed value sets alone).
@@ -129,11 +132,16 @@ interface Profile {
 }
 
 function typedValue(el: ElementDefinition, prefix: 'fixed' | 'pattern'): { found: boolean; value: unknown } {
-  for (const [k, v] of Object.entries(el)) if (k.startsWith(prefix) && /^[A-Z]/.test(k.slice(prefix.length))) return { found: true, value: v };
+  for (const [k, v] of Object.entries(el))
+    if (k.startsWith(prefix) && /^[A-Z]/.test(k.slice(prefix.length))) return { found: true, value: v };
   return { found: false, value: undefined };
 }
 
-function compileProfile(sd: StructureDefinition, terminology: ReturnType<typeof createTerminology>, loadIssues: Issue[]): Profile {
+function compileProfile(
+  sd: StructureDefinition,
+  terminology: ReturnType<typeof createTerminology>,
+  loadIssues: Issue[],
+): Profile {
   const rules: Rule[] = [];
   for (const el of sd.differential?.element ?? []) {
     const segs = el.path.split('.').slice(1);
@@ -148,7 +156,10 @@ function compileProfile(sd: StructureDefinition, terminology: ReturnType<typeof 
     if (el.binding?.strength === 'required' && el.binding.valueSet) {
       const expansion = terminology.expand(el.binding.valueSet);
       rule.binding = { valueSet: el.binding.valueSet, expansion };
-      for (const p of expansion.problems) loadIssues.push(issue('not-supported', `${sd.url} ${el.path}: ${p}; binding cannot be fully checked`, undefined, 'warning'));
+      for (const p of expansion.problems)
+        loadIssues.push(
+          issue('not-supported', `${sd.url} ${el.path}: ${p}; binding cannot be fully checked`, undefined, 'warning'),
+        );
     }
     rules.push(rule);
   }
@@ -160,15 +171,27 @@ function compileProfile(sd: StructureDefinition, terminology: ReturnType<typeof 
 function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) return false;
+  if (
+    typeof a !== 'object' ||
+    typeof b !== 'object' ||
+    a === null ||
+    b === null ||
+    Array.isArray(a) ||
+    Array.isArray(b)
+  )
+    return false;
   const ka = Object.keys(a);
   const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return (
+    ka.length === kb.length &&
+    ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  );
 }
 
 /** FHIR pattern semantics: every element of the pattern is present in the value; arrays match element-wise "some". */
 function matchesPattern(value: unknown, pattern: unknown): boolean {
-  if (Array.isArray(pattern)) return Array.isArray(value) && pattern.every((p) => value.some((v) => matchesPattern(v, p)));
+  if (Array.isArray(pattern))
+    return Array.isArray(value) && pattern.every((p) => value.some((v) => matchesPattern(v, p)));
   if (typeof pattern === 'object' && pattern !== null) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
     return Object.entries(pattern).every(([k, p]) => matchesPattern((value as Record<string, unknown>)[k], p));
@@ -193,7 +216,11 @@ function children(node: Node, seg: string): { present: number; nodes: Node[]; na
   }
   const v = o[key];
   const ext = o[`_${key}`]; // a primitive that carries only extensions still counts as present
-  const nodes: Node[] = Array.isArray(v) ? v.map((x, i) => ({ value: x, path: `${node.path}.${key}[${i}]` })) : v === undefined ? [] : [{ value: v, path: `${node.path}.${key}` }];
+  const nodes: Node[] = Array.isArray(v)
+    ? v.map((x, i) => ({ value: x, path: `${node.path}.${key}[${i}]` }))
+    : v === undefined
+      ? []
+      : [{ value: v, path: `${node.path}.${key}` }];
   const present = Math.max(nodes.length, Array.isArray(ext) ? ext.length : ext === undefined ? 0 : 1);
   return { present, nodes, name: key };
 }
@@ -201,7 +228,8 @@ function children(node: Node, seg: string): { present: number; nodes: Node[]; na
 function bindingIssue(value: unknown, path: string, b: NonNullable<Rule['binding']>): Issue | undefined {
   const codes = b.expansion.codes;
   const inSet = (system: unknown, code: unknown): boolean =>
-    typeof code === 'string' && (system === undefined ? [...codes].some((c) => c.endsWith(`|${code}`)) : codes.has(`${String(system)}|${code}`));
+    typeof code === 'string' &&
+    (system === undefined ? [...codes].some((c) => c.endsWith(`|${code}`)) : codes.has(`${String(system)}|${code}`));
   let ok: boolean;
   let shown: string;
   if (typeof value === 'string') {
@@ -222,7 +250,12 @@ function bindingIssue(value: unknown, path: string, b: NonNullable<Rule['binding
   }
   if (ok) return undefined;
   if (b.expansion.problems.length > 0) {
-    return issue('not-supported', `Cannot check ${shown} against ValueSet ${b.valueSet}: ${b.expansion.problems.join('; ')}`, path, 'warning');
+    return issue(
+      'not-supported',
+      `Cannot check ${shown} against ValueSet ${b.valueSet}: ${b.expansion.problems.join('; ')}`,
+      path,
+      'warning',
+    );
   }
   return issue('code-invalid', `${shown} is not in the required ValueSet ${b.valueSet}`, path);
 }
@@ -237,11 +270,23 @@ function applyProfile(resource: Record<string, unknown>, rt: string, p: Profile)
     for (const parent of parents) {
       const { present, nodes, name } = children(parent, last);
       if (rule.min !== undefined && present < rule.min) {
-        out.push(issue('required', `${p.url}: ${rule.segs.join('.')} needs at least ${rule.min} value(s), found ${present}`, `${parent.path}.${name}`));
+        out.push(
+          issue(
+            'required',
+            `${p.url}: ${rule.segs.join('.')} needs at least ${rule.min} value(s), found ${present}`,
+            `${parent.path}.${name}`,
+          ),
+        );
       }
       if (rule.max !== undefined && present > rule.max) {
         const at = nodes[rule.max]?.path ?? `${parent.path}.${name}`;
-        out.push(issue('structure', `${p.url}: ${rule.segs.join('.')} allows at most ${rule.max} value(s), found ${present}`, at));
+        out.push(
+          issue(
+            'structure',
+            `${p.url}: ${rule.segs.join('.')} allows at most ${rule.max} value(s), found ${present}`,
+            at,
+          ),
+        );
       }
       for (const n of nodes) {
         if (rule.fixed !== undefined && !deepEqual(n.value, rule.fixed)) {
@@ -264,7 +309,7 @@ export function createProfileValidator(resources: readonly unknown[]): ProfileVa
   const valueSets = new Map<string, ValueSet>();
   const codeSystems = new Map<string, CodeSystem>();
   const loadIssues: Issue[] = [];
-  const register = <T extends { url?: string }>(map: Map<string, T>, r: T, kind: string): void => {
+  const register = <T extends { url?: string | undefined }>(map: Map<string, T>, r: T, kind: string): void => {
     if (!r.url) return;
     if (map.has(r.url)) throw new Error(`Duplicate ${kind} ${r.url}: validation would depend on file order`);
     map.set(r.url, r);
@@ -299,7 +344,14 @@ export function createProfileValidator(resources: readonly unknown[]): ProfileVa
         if (typeof u !== 'string') return;
         const p = profiles.get(stripVersion(u));
         if (!p) {
-          out.push(issue('informational', `Profile ${u} is declared but not interpreted by this gateway`, `${rt}.meta.profile[${i}]`, 'information'));
+          out.push(
+            issue(
+              'informational',
+              `Profile ${u} is declared but not interpreted by this gateway`,
+              `${rt}.meta.profile[${i}]`,
+              'information',
+            ),
+          );
         } else if (!applied.has(p.url)) {
           applied.add(p.url);
           out.push(...applyProfile(r, rt, p));

@@ -1,7 +1,14 @@
 // Check a QuestionnaireResponse against its Questionnaire: the part of form validation that no base-spec or
 // profile validator does. Every problem is collected with its path; nothing throws.
 // Not interpreted (our forms do not use them): enableWhen, answerValueSet, initial, readOnly.
-import type { Coding, Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItem, QuestionnaireResponseItemAnswer } from 'fhir/r4.js';
+import type {
+  Coding,
+  Questionnaire,
+  QuestionnaireItem,
+  QuestionnaireResponse,
+  QuestionnaireResponseItem,
+  QuestionnaireResponseItemAnswer,
+} from 'fhir/r4.js';
 import { issue, type Issue } from '../../base/outcome.js';
 
 const EXT = {
@@ -108,9 +115,16 @@ function checkCanonical(qr: QuestionnaireResponse, q: Questionnaire, out: Issue[
     return;
   }
   const [url, version] = qr.questionnaire.split('|');
-  if (url !== q.url) out.push(issue('value', `questionnaire is ${qr.questionnaire}, expected ${q.url ?? '(no url)'}`, path));
+  if (url !== q.url)
+    out.push(issue('value', `questionnaire is ${qr.questionnaire}, expected ${q.url ?? '(no url)'}`, path));
   else if (version !== undefined && version !== q.version) {
-    out.push(issue('value', `questionnaire version ${version} does not match the Questionnaire's version ${q.version ?? '(none)'}`, path));
+    out.push(
+      issue(
+        'value',
+        `questionnaire version ${version} does not match the Questionnaire's version ${q.version ?? '(none)'}`,
+        path,
+      ),
+    );
   }
 }
 
@@ -135,7 +149,14 @@ function checkLevel(
     }
     const elsewhere = index.get(linkId);
     const path = `${containerPath}.item[${i}].linkId`;
-    if (elsewhere) out.push(issue('structure', `Item '${linkId}' belongs under ${where(elsewhere.parent)}, not ${where(parentLinkId)}`, path));
+    if (elsewhere)
+      out.push(
+        issue(
+          'structure',
+          `Item '${linkId}' belongs under ${where(elsewhere.parent)}, not ${where(parentLinkId)}`,
+          path,
+        ),
+      );
     else out.push(issue('not-found', `Unknown linkId '${String(linkId)}'`, path));
   });
   for (const def of defs) {
@@ -150,36 +171,57 @@ function checkLevel(
       checkCount(occ.length, def, info, (n) => itemPath(occ[n] ?? 0), 'repetition', out);
       for (const n of occ) {
         const it = list[n] as QuestionnaireResponseItem;
-        if (it.answer !== undefined) out.push(issue('structure', `${def.type} item '${def.linkId}' must not have answers`, `${itemPath(n)}.answer`));
+        if (it.answer !== undefined)
+          out.push(
+            issue('structure', `${def.type} item '${def.linkId}' must not have answers`, `${itemPath(n)}.answer`),
+          );
         checkLevel(it.item, def.item ?? [], itemPath(n), def.linkId, index, out);
       }
       continue;
     }
     // A question: all its answers belong in one item's answer array, even when it repeats.
     if (occ.length > 1) {
-      out.push(issue('structure', `Question '${def.linkId}' appears ${occ.length} times; its answers belong in one item`, itemPath(occ[1] ?? 0)));
+      out.push(
+        issue(
+          'structure',
+          `Question '${def.linkId}' appears ${occ.length} times; its answers belong in one item`,
+          itemPath(occ[1] ?? 0),
+        ),
+      );
     }
     let answered = 0;
     for (const n of occ) {
       const it = list[n] as QuestionnaireResponseItem;
       const answers = (Array.isArray(it.answer) ? it.answer : []) as QuestionnaireResponseItemAnswer[];
       answered += answers.length;
-      if (it.item !== undefined) out.push(issue('structure', `Items nested in question '${def.linkId}' belong under its answer`, `${itemPath(n)}.item`));
+      if (it.item !== undefined)
+        out.push(
+          issue('structure', `Items nested in question '${def.linkId}' belong under its answer`, `${itemPath(n)}.item`),
+        );
       checkCount(answers.length, def, info, (k) => `${itemPath(n)}.answer[${k}]`, 'answer', out);
       answers.forEach((a, k) => {
         const answerPath = `${itemPath(n)}.answer[${k}]`;
         checkAnswer(a, info, answerPath, out);
         if (def.item?.length) checkLevel(a.item, def.item, answerPath, def.linkId, index, out);
-        else if (a.item !== undefined) out.push(issue('structure', `Question '${def.linkId}' has no nested items`, `${answerPath}.item`));
+        else if (a.item !== undefined)
+          out.push(issue('structure', `Question '${def.linkId}' has no nested items`, `${answerPath}.item`));
       });
     }
-    if (def.required && answered === 0) out.push(issue('required', `Required item '${def.linkId}' has no answer`, itemPath(occ[0] ?? 0)));
+    if (def.required && answered === 0)
+      out.push(issue('required', `Required item '${def.linkId}' has no answer`, itemPath(occ[0] ?? 0)));
   }
 }
 
 /** Not `repeats` → at most one; questionnaire-maxOccurs → at most that many. Reported at the first one too many. */
-function checkCount(count: number, def: QuestionnaireItem, info: ItemInfo, pathOf: (n: number) => string, what: string, out: Issue[]): void {
-  const limit = def.repeats ? info.maxOccurs ?? Infinity : 1;
+function checkCount(
+  count: number,
+  def: QuestionnaireItem,
+  info: ItemInfo,
+  pathOf: (n: number) => string,
+  what: string,
+  out: Issue[],
+): void {
+  const limit = def.repeats ? (info.maxOccurs ?? Infinity) : 1;
   if (count > limit) {
     const why = def.repeats ? `maxOccurs is ${limit}` : 'it does not repeat';
     out.push(issue('structure', `Item '${def.linkId}' has ${count} ${what}s but ${why}`, pathOf(limit)));
@@ -195,7 +237,9 @@ function checkAnswer(a: QuestionnaireResponseItemAnswer, info: ItemInfo, path: s
     return;
   }
   if (keys.length > 1) {
-    out.push(issue('structure', `An answer has exactly one value, found ${keys.join(', ')}`, `${path}.${keys[1] ?? ''}`));
+    out.push(
+      issue('structure', `An answer has exactly one value, found ${keys.join(', ')}`, `${path}.${keys[1] ?? ''}`),
+    );
     return;
   }
   const vpath = `${path}.${key}`;
@@ -211,7 +255,13 @@ function checkAnswer(a: QuestionnaireResponseItemAnswer, info: ItemInfo, path: s
     case 'valueString':
       if (typeof value !== 'string') return wrongType('string');
       if (def.maxLength !== undefined && [...value].length > def.maxLength) {
-        out.push(issue('value', `'${def.linkId}' allows at most ${def.maxLength} characters, found ${[...value].length}`, vpath));
+        out.push(
+          issue(
+            'value',
+            `'${def.linkId}' allows at most ${def.maxLength} characters, found ${[...value].length}`,
+            vpath,
+          ),
+        );
       }
       break;
     case 'valueBoolean':
@@ -227,7 +277,8 @@ function checkAnswer(a: QuestionnaireResponseItemAnswer, info: ItemInfo, path: s
       if (typeof value !== 'string' || !R4_DATE.test(value)) return wrongType('date (YYYY, YYYY-MM or YYYY-MM-DD)');
       break;
     case 'valueDateTime':
-      if (typeof value !== 'string' || !R4_DATETIME.test(value)) return wrongType('dateTime (a time needs seconds and an offset such as +09:00)');
+      if (typeof value !== 'string' || !R4_DATETIME.test(value))
+        return wrongType('dateTime (a time needs seconds and an offset such as +09:00)');
       break;
     case 'valueCoding':
       return checkCoding(value as Coding, def, vpath, out);
@@ -243,20 +294,39 @@ function checkCoding(c: Coding, def: QuestionnaireItem, path: string, out: Issue
   const options = (def.answerOption ?? []).map((o) => o.valueCoding).filter((o): o is Coding => o !== undefined);
   const match = options.find((o) => o.system === c?.system && o.code === c?.code);
   if (!match) {
-    out.push(issue('code-invalid', `${c?.system ?? ''}|${c?.code ?? ''} is not an answer option of '${def.linkId}'`, path));
+    out.push(
+      issue('code-invalid', `${c?.system ?? ''}|${c?.code ?? ''} is not an answer option of '${def.linkId}'`, path),
+    );
   } else if (c.display !== undefined && c.display !== match.display) {
-    out.push(issue('value', `display '${c.display}' differs from the option's '${match.display ?? '(none)'}'`, `${path}.display`));
+    out.push(
+      issue(
+        'value',
+        `display '${c.display}' differs from the option's '${match.display ?? '(none)'}'`,
+        `${path}.display`,
+      ),
+    );
   }
 }
 
-function checkQuantity(q: { value?: unknown; system?: string; code?: string }, info: ItemInfo, path: string, out: Issue[]): void {
+function checkQuantity(
+  q: { value?: unknown; system?: string; code?: string },
+  info: ItemInfo,
+  path: string,
+  out: Issue[],
+): void {
   if (typeof q !== 'object' || q === null || typeof q.value !== 'number') {
     out.push(issue('value', 'valueQuantity needs a numeric value', path));
     return;
   }
   const unit = info.unit;
   if (unit && (q.system !== unit.system || q.code !== unit.code)) {
-    out.push(issue('value', `Unit must be ${unit.code ?? ''} (${unit.system ?? ''}), found ${q.code ?? '(none)'} (${q.system ?? '(none)'})`, path));
+    out.push(
+      issue(
+        'value',
+        `Unit must be ${unit.code ?? ''} (${unit.system ?? ''}), found ${q.code ?? '(none)'} (${q.system ?? '(none)'})`,
+        path,
+      ),
+    );
     return; // min/max are in the item's unit: comparing a value in another unit would only add noise
   }
   checkRange(q.value, info, `${path}.value`, out);
@@ -264,8 +334,11 @@ function checkQuantity(q: { value?: unknown; system?: string; code?: string }, i
 
 /** answerOption on non-choice items (R4 allows integer/date/time/string options): the value must be one of them. */
 function checkOptions(value: unknown, key: string, def: QuestionnaireItem, path: string, out: Issue[]): void {
-  const opts: unknown[] = (def.answerOption ?? []).map((o) => (o as Record<string, unknown>)[key]).filter((v) => v !== undefined);
-  if (opts.length > 0 && !opts.includes(value)) out.push(issue('code-invalid', `${String(value)} is not an answer option of '${def.linkId}'`, path));
+  const opts: unknown[] = (def.answerOption ?? [])
+    .map((o) => (o as Record<string, unknown>)[key])
+    .filter((v) => v !== undefined);
+  if (opts.length > 0 && !opts.includes(value))
+    out.push(issue('code-invalid', `${String(value)} is not an answer option of '${def.linkId}'`, path));
 }
 
 function checkRegex(value: unknown, info: ItemInfo, path: string, out: Issue[]): void {
@@ -281,9 +354,12 @@ function checkRegex(value: unknown, info: ItemInfo, path: string, out: Issue[]):
 function checkRange(value: unknown, info: ItemInfo, path: string, out: Issue[]): void {
   const cmp = (b: number | string): number | undefined => {
     if (typeof value === 'number' && typeof b === 'number') return value - b;
-    if (typeof value === 'string' && typeof b === 'string' && value.length === b.length) return value < b ? -1 : value > b ? 1 : 0;
+    if (typeof value === 'string' && typeof b === 'string' && value.length === b.length)
+      return value < b ? -1 : value > b ? 1 : 0;
     return undefined;
   };
-  if (info.min !== undefined && (cmp(info.min) ?? 0) < 0) out.push(issue('value', `${String(value)} is below the minimum ${info.min}`, path));
-  if (info.max !== undefined && (cmp(info.max) ?? 0) > 0) out.push(issue('value', `${String(value)} is above the maximum ${info.max}`, path));
+  if (info.min !== undefined && (cmp(info.min) ?? 0) < 0)
+    out.push(issue('value', `${String(value)} is below the minimum ${info.min}`, path));
+  if (info.max !== undefined && (cmp(info.max) ?? 0) > 0)
+    out.push(issue('value', `${String(value)} is above the maximum ${info.max}`, path));
 }

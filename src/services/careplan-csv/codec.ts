@@ -17,35 +17,50 @@ export function readCell(col: LayoutColumn, text: string, at: string, issues: Is
     issues.push(issue('invalid', `${col.name} (No.${col.no}) '${text}': ${why}`, at));
     return undefined;
   };
-  if (col.length !== null && col.format !== 'integer' && text.length > col.length) return bad(`longer than ${col.length}`);
+  if (col.length !== null && col.format !== 'integer' && text.length > col.length)
+    return bad(`longer than ${col.length}`);
   switch (col.format) {
     case 'version':
       if (text !== (col.fixed ?? CSV_VERSION)) {
-        issues.push(issue('code-invalid', `${col.name} (No.${col.no}) '${text}': only CSVバージョン ${col.fixed ?? CSV_VERSION} is supported`, at));
+        issues.push(
+          issue(
+            'code-invalid',
+            `${col.name} (No.${col.no}) '${text}': only CSVバージョン ${col.fixed ?? CSV_VERSION} is supported`,
+            at,
+          ),
+        );
         return undefined;
       }
       return text;
     case 'digits':
       if (!/^[0-9]+$/.test(text)) return bad('must be digits');
-      if (col.exactLength && col.length !== null && text.length !== col.length) return bad(`must be ${col.length} digits`);
+      if (col.exactLength && col.length !== null && text.length !== col.length)
+        return bad(`must be ${col.length} digits`);
       return text;
     case 'insured':
       return /^([0-9]{10}|H[0-9]{9})$/.test(text) ? text : bad('must be 10 digits, or H and 9 digits (生活保護単独)');
     case 'yyyymmdd':
-      return validDate(text) ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}` : bad('not a date (YYYYMMDD)');
+      return validDate(text)
+        ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`
+        : bad('not a date (YYYYMMDD)');
     case 'yyyymm':
       return validMonth(text) ? `${text.slice(0, 4)}-${text.slice(4)}` : bad('not a month (YYYYMM)');
     case 'hhmm':
       if (col.allow?.includes(text)) return text;
-      return /^(([01][0-9]|2[0-3])[0-5][0-9]|2400)$/.test(text) ? text : bad(`not a time (HHMM${col.allow ? ` or ${col.allow.join('/')}` : ''})`);
+      return /^(([01][0-9]|2[0-3])[0-5][0-9]|2400)$/.test(text)
+        ? text
+        : bad(`not a time (HHMM${col.allow ? ` or ${col.allow.join('/')}` : ''})`);
     case 'integer': {
       if (!/^-?(0|[1-9][0-9]*)$/.test(text)) return bad('not an integer (no leading zeros, no separators)');
-      if (col.length !== null && text.replace('-', '').length > col.length) return bad(`more than ${col.length} digits`);
+      if (col.length !== null && text.replace('-', '').length > col.length)
+        return bad(`more than ${col.length} digits`);
       return Number(text);
     }
     case 'code':
       if (!col.codes?.includes(text)) {
-        issues.push(issue('code-invalid', `${col.name} (No.${col.no}) '${text}' is not one of ${col.codes?.join(', ')}`, at));
+        issues.push(
+          issue('code-invalid', `${col.name} (No.${col.no}) '${text}' is not one of ${col.codes?.join(', ')}`, at),
+        );
         return undefined;
       }
       return text;
@@ -69,10 +84,11 @@ export function writeCell(col: LayoutColumn, v: unknown): OutField {
 
 // ---- paths with slots: "a.b[3].c" ----------------------------------------------------------------------------
 type Seg = { key: string; slot?: number };
-const segs = (path: string): Seg[] => path.split('.').map((p) => {
-  const m = /^(.*)\[([0-9]+)\]$/.exec(p);
-  return m ? { key: m[1]!, slot: Number(m[2]) } : { key: p };
-});
+const segs = (path: string): Seg[] =>
+  path.split('.').map((p) => {
+    const m = /^(.*)\[([0-9]+)\]$/.exec(p);
+    return m ? { key: m[1]!, slot: Number(m[2]) } : { key: p };
+  });
 
 function getSlotPath(root: unknown, path: string): unknown {
   let cur: unknown = root;
@@ -100,7 +116,8 @@ function setSlotPath(root: JsonObject, path: string, value: Json): string | unde
       continue;
     }
     const arr = (Array.isArray(cur[s.key]) ? cur[s.key] : (cur[s.key] = [])) as Json[];
-    if (arr.length < s.slot) return `slot ${s.slot + 1} is used while slot ${arr.length + 1} is empty (slots are filled from 1 in order)`;
+    if (arr.length < s.slot)
+      return `slot ${s.slot + 1} is used while slot ${arr.length + 1} is empty (slots are filled from 1 in order)`;
     if (arr.length === s.slot) arr.push({});
     cur = arr[s.slot] as JsonObject;
     if (last) throw new Error(`layout path ${path} ends in a slot`);
@@ -123,14 +140,21 @@ export function readRows(layout: Layout, records: CsvRecord[], where: Where, iss
   const rows: ParsedRow[] = [];
   for (const rec of records) {
     if (rec.fields.length !== layout.columns.length) {
-      issues.push(issue('structure', `${layout.type} records have ${layout.columns.length} columns; this one has ${rec.fields.length}`, where(rec.line, Math.min(rec.fields.length, layout.columns.length + 1))));
+      issues.push(
+        issue(
+          'structure',
+          `${layout.type} records have ${layout.columns.length} columns; this one has ${rec.fields.length}`,
+          where(rec.line, Math.min(rec.fields.length, layout.columns.length + 1)),
+        ),
+      );
       continue;
     }
     const cells = new Map<number, Json | undefined>();
     layout.columns.forEach((col, k) => {
       const f = rec.fields[k]!;
       if (col.link !== undefined && f.text === col.zero) cells.set(col.no, undefined);
-      else if (col.link !== undefined) cells.set(col.no, readCell({ ...col, required: false }, f.text, where(f.line, col.no), issues));
+      else if (col.link !== undefined)
+        cells.set(col.no, readCell({ ...col, required: false }, f.text, where(f.line, col.no), issues));
       else cells.set(col.no, readCell(col, f.text, where(f.line, col.no), issues));
     });
     rows.push({ line: rec.line, cells, raw: rec.fields.map((f) => f.text) });
@@ -146,18 +170,31 @@ export interface ParsedDocument {
 }
 
 /** Groups rows into documents (layout.documentKey) and rows into the nested levels (layout.levels). */
-export function rowsToDocuments(layout: Layout, rows: ParsedRow[], header: JsonObject, where: Where, issues: Issue[]): ParsedDocument[] {
+export function rowsToDocuments(
+  layout: Layout,
+  rows: ParsedRow[],
+  header: JsonObject,
+  where: Where,
+  issues: Issue[],
+): ParsedDocument[] {
   const docs: ParsedDocument[] = [];
   const seen = new Map<string, number>();
   const levels = layout.levels ?? [];
   const docCols = layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === 0);
-  const colsAt = (lv: number): LayoutColumn[] => layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === lv + 1);
+  const colsAt = (lv: number): LayoutColumn[] =>
+    layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === lv + 1);
   let cur: { key: string; doc: ParsedDocument; firstRow: ParsedRow; last: JsonObject[] } | undefined;
   for (const row of rows) {
     const key = layout.documentKey!.map((no) => row.raw[no - 1]).join('|');
     if (!cur || cur.key !== key) {
       if (seen.has(key)) {
-        issues.push(issue('structure', `rows of one document must be consecutive: this key (${key}) was already used by lines ${seen.get(key)}…`, where(row.line, layout.documentKey![0]!)));
+        issues.push(
+          issue(
+            'structure',
+            `rows of one document must be consecutive: this key (${key}) was already used by lines ${seen.get(key)}…`,
+            where(row.line, layout.documentKey![0]!),
+          ),
+        );
         continue;
       }
       seen.set(key, row.line);
@@ -173,7 +210,14 @@ export function rowsToDocuments(layout: Layout, rows: ParsedRow[], header: JsonO
       docs.push(cur.doc);
     } else {
       for (const c of docCols) {
-        if (row.raw[c.no - 1] !== cur.firstRow.raw[c.no - 1]) issues.push(issue('invariant', `${c.name} (No.${c.no}) '${row.raw[c.no - 1]}' differs from line ${cur.firstRow.line} ('${cur.firstRow.raw[c.no - 1]}') of the same document`, where(row.line, c.no)));
+        if (row.raw[c.no - 1] !== cur.firstRow.raw[c.no - 1])
+          issues.push(
+            issue(
+              'invariant',
+              `${c.name} (No.${c.no}) '${row.raw[c.no - 1]}' differs from line ${cur.firstRow.line} ('${cur.firstRow.raw[c.no - 1]}') of the same document`,
+              where(row.line, c.no),
+            ),
+          );
       }
     }
     cur.doc.lines.push(row.line);
@@ -189,12 +233,23 @@ export function rowsToDocuments(layout: Layout, rows: ParsedRow[], header: JsonO
       const prev = list?.[list.length - 1];
       const keyCol = level.no !== undefined ? cols.find((c) => c.no === level.no) : undefined;
       const keyRaw = keyCol ? row.raw[keyCol.no - 1] : undefined;
-      const sameKey = keyCol !== undefined && prev !== undefined && continuing && (keyRaw === '' ? !any : String(prev[tail(keyCol.path!)]) === keyRaw);
+      const sameKey =
+        keyCol !== undefined &&
+        prev !== undefined &&
+        continuing &&
+        (keyRaw === '' ? !any : String(prev[tail(keyCol.path!)]) === keyRaw);
       if (sameKey) {
         for (const [c, v] of values) {
           if (c === keyCol || v === undefined) continue;
           const was = prev![tail(c.path!)];
-          if (was !== v) issues.push(issue('invariant', `${c.name} (No.${c.no}) differs from the first row of ${keyCol!.name} ${String(prev![tail(keyCol!.path!)])}; leave it empty on continuation rows`, where(row.line, c.no)));
+          if (was !== v)
+            issues.push(
+              issue(
+                'invariant',
+                `${c.name} (No.${c.no}) differs from the first row of ${keyCol!.name} ${String(prev![tail(keyCol!.path!)])}; leave it empty on continuation rows`,
+                where(row.line, c.no),
+              ),
+            );
         }
         parent = prev!;
         continue;
@@ -206,12 +261,27 @@ export function rowsToDocuments(layout: Layout, rows: ParsedRow[], header: JsonO
       }
       if (!any) {
         // nothing at this level: nothing deeper may be given either
-        const deeper = layout.columns.find((c) => c.path !== undefined && levelOf(c.path) > lv + 1 && row.raw[c.no - 1] !== '');
-        if (deeper) issues.push(issue('structure', `${deeper.name} (No.${deeper.no}) is given but its ${cols[0]?.name ?? level.path} level is empty`, where(row.line, deeper.no)));
+        const deeper = layout.columns.find(
+          (c) => c.path !== undefined && levelOf(c.path) > lv + 1 && row.raw[c.no - 1] !== '',
+        );
+        if (deeper)
+          issues.push(
+            issue(
+              'structure',
+              `${deeper.name} (No.${deeper.no}) is given but its ${cols[0]?.name ?? level.path} level is empty`,
+              where(row.line, deeper.no),
+            ),
+          );
         break;
       }
       if (keyCol && keyRaw !== '' && list?.some((e) => String(e[tail(keyCol.path!)]) === keyRaw)) {
-        issues.push(issue('structure', `${keyCol.name} ${keyRaw} appears again after other rows; rows of one ${keyCol.name} must be consecutive`, where(row.line, keyCol.no)));
+        issues.push(
+          issue(
+            'structure',
+            `${keyCol.name} ${keyRaw} appears again after other rows; rows of one ${keyCol.name} must be consecutive`,
+            where(row.line, keyCol.no),
+          ),
+        );
         break;
       }
       const el: JsonObject = {};
@@ -255,6 +325,7 @@ export function documentToRows(layout: Layout, payload: JsonObject): Map<number,
   return rows;
 }
 
-export const rowToFields = (layout: Layout, cells: Map<number, unknown>): OutField[] => layout.columns.map((c) => writeCell(c, cells.get(c.no)));
+export const rowToFields = (layout: Layout, cells: Map<number, unknown>): OutField[] =>
+  layout.columns.map((c) => writeCell(c, cells.get(c.no)));
 
 export { getSlotPath, setSlotPath };

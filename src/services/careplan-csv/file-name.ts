@@ -18,22 +18,50 @@ const SERVICE = '([0-9A-Z]{2})';
 const OFFICE = '([0-9]{10})';
 
 export function parseFileName(name: string, layouts: ReadonlyMap<string, Layout>): CareplanFileName {
-  const m = new RegExp(`^([A-Z0-9]+)_(?:([0-9]{6})_)?${OFFICE}_${SERVICE}_${OFFICE}_${SERVICE}_([0-9]{14})\\.CSV$`).exec(name);
-  if (!m) throw unprocessable(`${name}: not a file name of the care-plan standard (<TYPE>_[YYYYMM_]<事業所番号10>_<種類2>_<事業所番号10>_<種類2>_<YYYYMMDDHHMMSS>.CSV)`, name);
+  const m = new RegExp(
+    `^([A-Z0-9]+)_(?:([0-9]{6})_)?${OFFICE}_${SERVICE}_${OFFICE}_${SERVICE}_([0-9]{14})\\.CSV$`,
+  ).exec(name);
+  if (!m)
+    throw unprocessable(
+      `${name}: not a file name of the care-plan standard (<TYPE>_[YYYYMM_]<事業所番号10>_<種類2>_<事業所番号10>_<種類2>_<YYYYMMDDHHMMSS>.CSV)`,
+      name,
+    );
   const [, type, month, senderOffice, senderServiceType, receiverOffice, receiverServiceType, timestamp] = m;
   const layout = layouts.get(type!);
-  if (!layout) throw unprocessable(`${name}: file type ${type} is not supported here; known: ${[...layouts.keys()].join(', ')}`, name);
+  if (!layout)
+    throw unprocessable(
+      `${name}: file type ${type} is not supported here; known: ${[...layouts.keys()].join(', ')}`,
+      name,
+    );
   const wantsMonth = layout.fileNameMonth !== 'none';
-  if (wantsMonth !== (month !== undefined)) throw unprocessable(`${name}: a ${type} file name ${wantsMonth ? 'needs' : 'has no'} 対象年月 (YYYYMM) after the type`, name);
-  if (month !== undefined && !(layout.fileNameMonth === 'target-month-or-zero' && month === '000000') && !validMonth(month)) throw unprocessable(`${name}: 対象年月 ${month} is not a month`, name);
+  if (wantsMonth !== (month !== undefined))
+    throw unprocessable(
+      `${name}: a ${type} file name ${wantsMonth ? 'needs' : 'has no'} 対象年月 (YYYYMM) after the type`,
+      name,
+    );
+  if (
+    month !== undefined &&
+    !(layout.fileNameMonth === 'target-month-or-zero' && month === '000000') &&
+    !validMonth(month)
+  )
+    throw unprocessable(`${name}: 対象年月 ${month} is not a month`, name);
   if (!validTimestamp(timestamp!)) throw unprocessable(`${name}: time stamp ${timestamp} is not a date and time`, name);
-  return { type: type!, ...(month !== undefined ? { month } : {}), senderOffice: senderOffice!, senderServiceType: senderServiceType!, receiverOffice: receiverOffice!, receiverServiceType: receiverServiceType!, timestamp: timestamp! };
+  return {
+    type: type!,
+    ...(month !== undefined ? { month } : {}),
+    senderOffice: senderOffice!,
+    senderServiceType: senderServiceType!,
+    receiverOffice: receiverOffice!,
+    receiverServiceType: receiverServiceType!,
+    timestamp: timestamp!,
+  };
 }
 
 export const formatFileName = (f: CareplanFileName): string =>
   `${f.type}_${f.month !== undefined ? `${f.month}_` : ''}${f.senderOffice}_${f.senderServiceType}_${f.receiverOffice}_${f.receiverServiceType}_${f.timestamp}.CSV`;
 
-export const validMonth = (s: string): boolean => /^[0-9]{6}$/.test(s) && Number(s.slice(4)) >= 1 && Number(s.slice(4)) <= 12;
+export const validMonth = (s: string): boolean =>
+  /^[0-9]{6}$/.test(s) && Number(s.slice(4)) >= 1 && Number(s.slice(4)) <= 12;
 
 export function validDate(s: string): boolean {
   if (!/^[0-9]{8}$/.test(s)) return false;

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../base/project.js';
 
-export type ColumnFormat = 'version' | 'digits' | 'insured' | 'yyyymmdd' | 'yyyymm' | 'hhmm' | 'integer' | 'code' | 'free-text' | 'string';
+export type ColumnFormat =
+  'version' | 'digits' | 'insured' | 'yyyymmdd' | 'yyyymm' | 'hhmm' | 'integer' | 'code' | 'free-text' | 'string';
 
 export interface LayoutColumn {
   no: number;
@@ -57,7 +58,9 @@ export const CSV_VERSION = '202407';
 export function loadLayouts(root = PROJECT_ROOT): Map<string, Layout> {
   const dir = join(root, 'mappings', 'careplan-csv');
   const out = new Map<string, Layout>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const l = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Layout;
     l.columns.forEach((c, i) => {
       if (c.no !== i + 1) throw new Error(`mappings/careplan-csv/${f}: column ${i + 1} is numbered ${c.no}`);

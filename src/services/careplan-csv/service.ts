@@ -10,14 +10,31 @@ import type { DocumentReference, List } from 'fhir/r4.js';
 import { partyKey, type Party } from '../../base/party.js';
 import { submitDocument } from '../documents/submit-document.js';
 import { CANONICAL_BASE, deterministicUuid } from '../../base/ids.js';
-import { conflict, forbidden, issue, notFound, OperationOutcomeError, throwIfErrors, unprocessable, type Issue } from '../../base/outcome.js';
+import {
+  conflict,
+  forbidden,
+  issue,
+  notFound,
+  OperationOutcomeError,
+  throwIfErrors,
+  unprocessable,
+  type Issue,
+} from '../../base/outcome.js';
 import { indexResource } from '../../engine/search/search-parameters.js';
 import { INSURED_NUMBER_SYSTEM, INSURER_NUMBER_SYSTEM } from '../../engine/forms/assemble-document.js';
 import type { FormDefinition } from '../../engine/forms/form-definition.js';
 import { getPath, type Json, type JsonObject } from '../../base/json-paths.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { StoredRecord, StoreTx } from '../../engine/storage/store.js';
-import { documentToRows, getSlotPath, readRows, rowsToDocuments, rowToFields, setSlotPath, writeCell } from './codec.js';
+import {
+  documentToRows,
+  getSlotPath,
+  readRows,
+  rowsToDocuments,
+  rowToFields,
+  setSlotPath,
+  writeCell,
+} from './codec.js';
 import { storedPayload as payloadOf } from '../documents/stored-payload.js';
 import { fileComparator, formatFileName, parseFileName, type CareplanFileName } from './file-name.js';
 import { levelOf, loadLayouts, type Layout, type LayoutColumn } from './layout.js';
@@ -50,41 +67,83 @@ function formOf(ctx: GatewayContext, name: string): FormDefinition {
 }
 
 /** The payload of a stored document (it must have one: the care-plan documents are all ours). */
-async function storedPayload(ctx: GatewayContext, read: StoreTx['read'], def: FormDefinition, docRef: DocumentReference): Promise<JsonObject> {
+async function storedPayload(
+  read: StoreTx['read'],
+  def: FormDefinition,
+  docRef: DocumentReference,
+): Promise<JsonObject> {
   const payload = await payloadOf(read, def, docRef);
   if (!payload) throw new Error(`DocumentReference/${docRef.id} has no QuestionnaireResponse`);
   return payload;
 }
 
 /** Current documents of `form` for one insured person, visible as authored by `party` (all authors when undefined). */
-async function currentDocuments(ctx: GatewayContext, form: string, o: { party?: Party; insurerNumber?: string; insuredNumber?: string }): Promise<StoredRecord[]> {
+async function currentDocuments(
+  ctx: GatewayContext,
+  form: string,
+  o: { party?: Party; insurerNumber?: string; insuredNumber?: string },
+): Promise<StoredRecord[]> {
   const clauses = [
     { kind: 'token' as const, param: 'type', values: [{ system: DOC_TYPE_SYSTEM, code: form }] },
     { kind: 'token' as const, param: 'status', values: [{ code: 'current' }] },
-    ...(o.insuredNumber ? [{ kind: 'token' as const, param: 'insured-number', values: [{ system: INSURED_NUMBER_SYSTEM, code: o.insuredNumber }] }] : []),
-    ...(o.insurerNumber ? [{ kind: 'token' as const, param: 'insurer-number', values: [{ system: INSURER_NUMBER_SYSTEM, code: o.insurerNumber }] }] : []),
+    ...(o.insuredNumber
+      ? [
+          {
+            kind: 'token' as const,
+            param: 'insured-number',
+            values: [{ system: INSURED_NUMBER_SYSTEM, code: o.insuredNumber }],
+          },
+        ]
+      : []),
+    ...(o.insurerNumber
+      ? [
+          {
+            kind: 'token' as const,
+            param: 'insurer-number',
+            values: [{ system: INSURER_NUMBER_SYSTEM, code: o.insurerNumber }],
+          },
+        ]
+      : []),
   ];
   const scope = o.party ? { authors: [partyKey(o.party)], holdings: [] } : { authors: [], holdings: [{ form }] };
   const out: StoredRecord[] = [];
   for (let offset = 0; ; offset += 500) {
-    const page = await ctx.store.search({ resourceType: 'DocumentReference', clauses, count: 500, offset, sort: 'lastUpdated' }, scope);
+    const page = await ctx.store.search(
+      { resourceType: 'DocumentReference', clauses, count: 500, offset, sort: 'lastUpdated' },
+      scope,
+    );
     out.push(...page.records);
     if (page.records.length < 500) return out;
   }
 }
 
-async function findByKey(ctx: GatewayContext, read: StoreTx['read'], party: Party, form: string, key: Record<string, Json>): Promise<Array<{ rec: StoredRecord; payload: JsonObject }>> {
+async function findByKey(
+  ctx: GatewayContext,
+  read: StoreTx['read'],
+  party: Party,
+  form: string,
+  key: Record<string, Json>,
+): Promise<Array<{ rec: StoredRecord; payload: JsonObject }>> {
   const def = formOf(ctx, form);
-  const recs = await currentDocuments(ctx, form, { party, insurerNumber: String(key['header.insurerNumber']), insuredNumber: String(key['header.insuredNumber']) });
+  const recs = await currentDocuments(ctx, form, {
+    party,
+    insurerNumber: String(key['header.insurerNumber']),
+    insuredNumber: String(key['header.insuredNumber']),
+  });
   const out: Array<{ rec: StoredRecord; payload: JsonObject }> = [];
   for (const rec of recs) {
-    const payload = await storedPayload(ctx, read, def, rec.resource as DocumentReference);
+    const payload = await storedPayload(read, def, rec.resource as DocumentReference);
     if (Object.entries(key).every(([p, v]) => getPath(payload, p) === v)) out.push({ rec, payload });
   }
   return out;
 }
 
-async function setStatus(ctx: GatewayContext, tx: StoreTx, rec: StoredRecord, status: DocumentReference['status']): Promise<void> {
+async function setStatus(
+  ctx: GatewayContext,
+  tx: StoreTx,
+  rec: StoredRecord,
+  status: DocumentReference['status'],
+): Promise<void> {
   const resource = { ...(rec.resource as DocumentReference & { id: string }), status };
   await tx.put({ resource, access: rec.access, index: indexResource(ctx.searchParams, resource) });
 }
@@ -107,7 +166,10 @@ function keyOf(layout: Layout, def: FormDefinition, payload: JsonObject): Record
 }
 
 /** Checks and converts a whole file; throws one 422 listing every problem, each at <file>:<line>:<column>. */
-function parseFile(fileName: string, bytes: Buffer): { name: CareplanFileName; layout: Layout; rows: ReturnType<typeof readRows> } {
+function parseFile(
+  fileName: string,
+  bytes: Buffer,
+): { name: CareplanFileName; layout: Layout; rows: ReturnType<typeof readRows> } {
   const layouts = careplanLayouts();
   const name = parseFileName(fileName, layouts);
   const layout = layouts.get(name.type)!;
@@ -118,27 +180,61 @@ function parseFile(fileName: string, bytes: Buffer): { name: CareplanFileName; l
   if (layout.fileMonthColumn !== undefined && name.month !== undefined) {
     for (const r of rows) {
       const raw = r.raw[layout.fileMonthColumn - 1];
-      if (raw !== name.month) issues.push(issue('invariant', `${layout.columns[layout.fileMonthColumn - 1]!.name} ${raw} differs from the file name's 対象年月 ${name.month}`, where(r.line, layout.fileMonthColumn)));
+      if (raw !== name.month)
+        issues.push(
+          issue(
+            'invariant',
+            `${layout.columns[layout.fileMonthColumn - 1]!.name} ${raw} differs from the file name's 対象年月 ${name.month}`,
+            where(r.line, layout.fileMonthColumn),
+          ),
+        );
     }
   }
   if (layout.kind === 'supplement') {
     for (const r of rows) {
-      const [dateCol, monthCol] = [layout.columns.find((c) => c.link === 'planDate')!, layout.columns.find((c) => c.link === 'targetMonth')!];
+      const [dateCol, monthCol] = [
+        layout.columns.find((c) => c.link === 'planDate')!,
+        layout.columns.find((c) => c.link === 'targetMonth')!,
+      ];
       const date = r.raw[dateCol.no - 1];
       const month = r.raw[monthCol.no - 1];
-      if (name.month === '000000' && (month !== monthCol.zero || date === dateCol.zero)) issues.push(issue('invariant', `a UPHOSOKU_000000 file belongs to 第1表: 対象年月 must be ${monthCol.zero} and 居宅サービス計画作成（変更）日 a date`, where(r.line, month !== monthCol.zero ? monthCol.no : dateCol.no)));
-      if (name.month !== '000000' && (month !== name.month || date !== dateCol.zero)) issues.push(issue('invariant', `a UPHOSOKU_${name.month} file belongs to 第6表: 対象年月 must be ${name.month} and 居宅サービス計画作成（変更）日 ${dateCol.zero}`, where(r.line, month !== name.month ? monthCol.no : dateCol.no)));
+      if (name.month === '000000' && (month !== monthCol.zero || date === dateCol.zero))
+        issues.push(
+          issue(
+            'invariant',
+            `a UPHOSOKU_000000 file belongs to 第1表: 対象年月 must be ${monthCol.zero} and 居宅サービス計画作成（変更）日 a date`,
+            where(r.line, month !== monthCol.zero ? monthCol.no : dateCol.no),
+          ),
+        );
+      if (name.month !== '000000' && (month !== name.month || date !== dateCol.zero))
+        issues.push(
+          issue(
+            'invariant',
+            `a UPHOSOKU_${name.month} file belongs to 第6表: 対象年月 must be ${name.month} and 居宅サービス計画作成（変更）日 ${dateCol.zero}`,
+            where(r.line, month !== name.month ? monthCol.no : dateCol.no),
+          ),
+        );
     }
   }
   throwIfErrors(issues);
   return { name, layout, rows };
 }
 
-export async function importCareplanFile(ctx: GatewayContext, party: Party, fileName: string, bytes: Buffer): Promise<{ status: 200 | 201; summary: ImportSummary }> {
+export async function importCareplanFile(
+  ctx: GatewayContext,
+  party: Party,
+  fileName: string,
+  bytes: Buffer,
+): Promise<{ status: 200 | 201; summary: ImportSummary }> {
   const { name, layout, rows } = parseFile(fileName, bytes);
-  if (party.kind !== 'care-manager-office') throw forbidden(`a ${party.kind} may not send care-plan files; only a care-manager-office may`);
-  if (party.code !== name.senderOffice) throw forbidden(`the file name's 送信元事業所番号 ${name.senderOffice} is not the client certificate's ${party.code}`);
-  const where = (line: number, column?: number): string => `${fileName}:${line}${column !== undefined ? `:${column}` : ''}`;
+  if (party.kind !== 'care-manager-office')
+    throw forbidden(`a ${party.kind} may not send care-plan files; only a care-manager-office may`);
+  if (party.code !== name.senderOffice)
+    throw forbidden(
+      `the file name's 送信元事業所番号 ${name.senderOffice} is not the client certificate's ${party.code}`,
+    );
+  const where = (line: number, column?: number): string =>
+    `${fileName}:${line}${column !== undefined ? `:${column}` : ''}`;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const header: JsonObject = { senderOfficeNumber: name.senderOffice };
   const issues: Issue[] = [];
@@ -146,16 +242,25 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
   // Rows → what to store, before any transaction.
   type Plan =
     | { kind: 'document'; def: FormDefinition; payload: JsonObject; line: number }
-    | { kind: 'supplement'; parent: FormDefinition; key: Record<string, Json>; supplement: Json; line: number; keyColumn: number }
+    | {
+        kind: 'supplement';
+        parent: FormDefinition;
+        key: Record<string, Json>;
+        supplement: Json;
+        line: number;
+        keyColumn: number;
+      }
     | { kind: 'delete'; key: Record<string, Json>; line: number };
   const plans: Plan[] = [];
   if (layout.kind === 'document') {
     const def = formOf(ctx, layout.form!);
-    for (const d of rowsToDocuments(layout, rows, header, where, issues)) plans.push({ kind: 'document', def, payload: d.payload, line: d.line });
+    for (const d of rowsToDocuments(layout, rows, header, where, issues))
+      plans.push({ kind: 'document', def, payload: d.payload, line: d.line });
   } else if (layout.kind === 'supplement') {
     const seen = new Map<string, number>();
     for (const r of rows) {
-      const link = r.cells.get(layout.columns.find((c) => c.link === 'planDate')!.no) !== undefined ? 'planDate' : 'targetMonth';
+      const link =
+        r.cells.get(layout.columns.find((c) => c.link === 'planDate')!.no) !== undefined ? 'planDate' : 'targetMonth';
       const linkCol = layout.columns.find((c) => c.link === link)!;
       const parent = layout.parents![link];
       const holder: JsonObject = {};
@@ -166,11 +271,29 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
         const problem = setSlotPath(holder, c.path, v);
         if (problem) issues.push(issue('structure', `${c.name} (No.${c.no}): ${problem}`, where(r.line, c.no)));
       }
-      const key = { 'header.insurerNumber': r.cells.get(2)!, 'header.insuredNumber': r.cells.get(3)!, [parent.path]: r.cells.get(linkCol.no)! };
+      const key = {
+        'header.insurerNumber': r.cells.get(2)!,
+        'header.insuredNumber': r.cells.get(3)!,
+        [parent.path]: r.cells.get(linkCol.no)!,
+      };
       const k = JSON.stringify(key);
-      if (seen.has(k)) issues.push(issue('duplicate', `line ${seen.get(k)} already gives the 利用者補足情報 of this ${link === 'planDate' ? '第1表' : '第6表'}`, where(r.line, 2)));
+      if (seen.has(k))
+        issues.push(
+          issue(
+            'duplicate',
+            `line ${seen.get(k)} already gives the 利用者補足情報 of this ${link === 'planDate' ? '第1表' : '第6表'}`,
+            where(r.line, 2),
+          ),
+        );
       seen.set(k, r.line);
-      plans.push({ kind: 'supplement', parent: formOf(ctx, parent.form), key, supplement: holder[layout.group!] ?? {}, line: r.line, keyColumn: linkCol.no });
+      plans.push({
+        kind: 'supplement',
+        parent: formOf(ctx, parent.form),
+        key,
+        supplement: holder[layout.group!] ?? {},
+        line: r.line,
+        keyColumn: linkCol.no,
+      });
     }
   } else {
     for (const r of rows) {
@@ -184,13 +307,27 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
     for (const p of plans) {
       if (p.kind !== 'document') continue;
       const k = JSON.stringify(keyOf(layout, p.def, p.payload));
-      if (seen.has(k)) issues.push(issue('duplicate', `line ${seen.get(k)} already holds this document's key`, where(p.line, layout.documentKey![0])));
+      if (seen.has(k))
+        issues.push(
+          issue(
+            'duplicate',
+            `line ${seen.get(k)} already holds this document's key`,
+            where(p.line, layout.documentKey![0]),
+          ),
+        );
       seen.set(k, p.line);
     }
   }
   throwIfErrors(issues);
 
-  const summary: ImportSummary = { file: fileName, type: name.type, replay: false, documents: [], superseded: [], deleted: [] };
+  const summary: ImportSummary = {
+    file: fileName,
+    type: name.type,
+    replay: false,
+    documents: [],
+    superseded: [],
+    deleted: [],
+  };
   const listId = listIdOf(fileName);
   const created: string[] = [];
   const status = await ctx.store.transaction(async (tx) => {
@@ -202,17 +339,29 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
       return 200 as const;
     }
     const entries: NonNullable<List['entry']> = [];
-    const submit = async (def: FormDefinition, payload: JsonObject, line: number, keyCol: number | undefined): Promise<string> => {
+    const submit = async (
+      def: FormDefinition,
+      payload: JsonObject,
+      line: number,
+      keyCol: number | undefined,
+    ): Promise<string> => {
       let res;
       try {
         res = await submitDocument(ctx, tx, party, def, payload);
       } catch (e) {
         if (e instanceof OperationOutcomeError && e.status === 422) {
-          throw new OperationOutcomeError(422, e.issues.map((i) => {
-            // Point at the CSV column the payload path came from; the diagnostics keep the payload path too.
-            const col = columnOfPath(careplanLayouts().get(name.type)!, i.expression);
-            return { ...i, diagnostics: `${i.diagnostics}${i.expression ? ` (${i.expression})` : ''}`, expression: where(line, col?.no ?? keyCol) };
-          }));
+          throw new OperationOutcomeError(
+            422,
+            e.issues.map((i) => {
+              // Point at the CSV column the payload path came from; the diagnostics keep the payload path too.
+              const col = columnOfPath(careplanLayouts().get(name.type)!, i.expression);
+              return {
+                ...i,
+                diagnostics: `${i.diagnostics}${i.expression ? ` (${i.expression})` : ''}`,
+                expression: where(line, col?.no ?? keyCol),
+              };
+            }),
+          );
         }
         throw e;
       }
@@ -237,7 +386,11 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
         entries.push({ item: { reference: `DocumentReference/${id}` } });
       } else if (p.kind === 'supplement') {
         const found = await findByKey(ctx, tx.read, party, p.parent.name, p.key);
-        if (found.length === 0) throw unprocessable(`no stored ${p.parent.mapping.title} of this office has this key (${Object.values(p.key).join(', ')}); send it first (same send unit)`, where(p.line, p.keyColumn));
+        if (found.length === 0)
+          throw unprocessable(
+            `no stored ${p.parent.mapping.title} of this office has this key (${Object.values(p.key).join(', ')}); send it first (same send unit)`,
+            where(p.line, p.keyColumn),
+          );
         const payload = { ...found[0]!.payload, supplement: p.supplement };
         const id = await submit(p.parent, payload, p.line, p.keyColumn);
         entries.push({ item: { reference: `DocumentReference/${id}` } });
@@ -248,7 +401,17 @@ export async function importCareplanFile(ctx: GatewayContext, party: Party, file
             summary.deleted.push(d.rec.resource.id);
           }
         }
-        entries.push({ item: { identifier: { system: DELETION_KEY_SYSTEM, value: layout.columns.filter((c) => c.match).map((c) => String(p.key[c.match!])).join('|') } } });
+        entries.push({
+          item: {
+            identifier: {
+              system: DELETION_KEY_SYSTEM,
+              value: layout.columns
+                .filter((c) => c.match)
+                .map((c) => String(p.key[c.match!]))
+                .join('|'),
+            },
+          },
+        });
       }
     }
     const list: List & { id: string } = {
@@ -283,7 +446,11 @@ function rowsOf(layout: Layout, payload: JsonObject): Map<number, unknown>[] {
 }
 
 function fieldsOf(layout: Layout, row: Map<number, unknown>): OutField[] {
-  return layout.columns.map((c) => (c.link && (row.get(c.no) === undefined || row.get(c.no) === null) ? { text: c.zero!, quote: false } : writeCell(c, row.get(c.no))));
+  return layout.columns.map((c) =>
+    c.link && (row.get(c.no) === undefined || row.get(c.no) === null)
+      ? { text: c.zero!, quote: false }
+      : writeCell(c, row.get(c.no)),
+  );
 }
 
 function encode(fileName: string, records: OutField[][]): Buffer {
@@ -301,7 +468,8 @@ export async function exportCareplanFile(ctx: GatewayContext, party: Party, file
   const layout = layouts.get(name.type)!;
   const list = await ctx.store.read('List', listIdOf(fileName));
   if (!list) throw notFound(`${fileName} has not been imported`);
-  if (list.access.author !== partyKey(party)) throw forbidden(`${fileName} was not sent by ${party.kind} ${party.code}`);
+  if (list.access.author !== partyKey(party))
+    throw forbidden(`${fileName} was not sent by ${party.kind} ${party.code}`);
   const records: OutField[][] = [];
   for (const e of (list.resource as List).entry ?? []) {
     if (e.item.identifier) {
@@ -314,7 +482,11 @@ export async function exportCareplanFile(ctx: GatewayContext, party: Party, file
     const id = (e.item.reference ?? '').replace(/^DocumentReference\//, '');
     const rec = await ctx.store.read('DocumentReference', id);
     if (!rec || !rec.access.form) throw new Error(`${fileName}: DocumentReference/${id} is missing`);
-    const payload = await storedPayload(ctx, (t, i) => ctx.store.read(t, i), formOf(ctx, rec.access.form), rec.resource as DocumentReference);
+    const payload = await storedPayload(
+      (t, i) => ctx.store.read(t, i),
+      formOf(ctx, rec.access.form),
+      rec.resource as DocumentReference,
+    );
     for (const row of rowsOf(layout, payload)) records.push(fieldsOf(layout, row));
   }
   return encode(fileName, records);
@@ -324,16 +496,28 @@ export async function exportCareplanFile(ctx: GatewayContext, party: Party, file
  * The current plans as standard files, one send unit per office for 第1–3表 (+UPHOSOKU_000000) and one per office
  * and 対象年月 for 第6・7表 (+UPHOSOKU_YYYYMM); each unit gets its own time stamp, one second apart from `timestamp`.
  */
-export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffice: string; receiverServiceType: string; timestamp: string; senderServiceType?: string }): Promise<Array<{ name: string; bytes: Buffer }>> {
+export async function exportCurrentPlans(
+  ctx: GatewayContext,
+  o: { receiverOffice: string; receiverServiceType: string; timestamp: string; senderServiceType?: string },
+): Promise<Array<{ name: string; bytes: Buffer }>> {
   const layouts = careplanLayouts();
   type Doc = { form: string; payload: JsonObject };
   const docs: Doc[] = [];
   for (const l of layouts.values()) {
     if (l.kind !== 'document') continue;
     const def = formOf(ctx, l.form!);
-    for (const rec of await currentDocuments(ctx, l.form!, {})) docs.push({ form: l.form!, payload: await storedPayload(ctx, (t, i) => ctx.store.read(t, i), def, rec.resource as DocumentReference) });
+    for (const rec of await currentDocuments(ctx, l.form!, {}))
+      docs.push({
+        form: l.form!,
+        payload: await storedPayload((t, i) => ctx.store.read(t, i), def, rec.resource as DocumentReference),
+      });
   }
-  const sortKey = (d: Doc): string => [getPath(d.payload, 'header.insurerNumber'), getPath(d.payload, 'header.insuredNumber'), getPath(d.payload, 'header.planDate') ?? getPath(d.payload, 'header.targetMonth')].join('|');
+  const sortKey = (d: Doc): string =>
+    [
+      getPath(d.payload, 'header.insurerNumber'),
+      getPath(d.payload, 'header.insuredNumber'),
+      getPath(d.payload, 'header.planDate') ?? getPath(d.payload, 'header.targetMonth'),
+    ].join('|');
   docs.sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
   const units = new Map<string, { sender: string; month?: string; docs: Doc[] }>();
   for (const d of docs) {
@@ -348,17 +532,31 @@ export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffic
   let tick = 0;
   const stamp = (n: number): string => {
     const t = o.timestamp;
-    const d = new Date(Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14) + n));
+    const d = new Date(
+      Date.UTC(
+        +t.slice(0, 4),
+        +t.slice(4, 6) - 1,
+        +t.slice(6, 8),
+        +t.slice(8, 10),
+        +t.slice(10, 12),
+        +t.slice(12, 14) + n,
+      ),
+    );
     return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
   };
-  for (const unit of [...units.values()].sort((a, b) => (a.month ?? '').localeCompare(b.month ?? '') || a.sender.localeCompare(b.sender))) {
+  for (const unit of [...units.values()].sort(
+    (a, b) => (a.month ?? '').localeCompare(b.month ?? '') || a.sender.localeCompare(b.sender),
+  )) {
     const timestamp = stamp(tick++);
     const unitKind = unit.month ? 'month' : 'plan';
-    const unitLayouts = [...layouts.values()].filter((l) => l.sendUnits?.includes(unitKind)).sort((a, b) => a.order - b.order);
+    const unitLayouts = [...layouts.values()]
+      .filter((l) => l.sendUnits?.includes(unitKind))
+      .sort((a, b) => a.order - b.order);
     for (const layout of unitLayouts) {
       const type = layout.type;
       // 利用者補足情報 goes with the parent table of its unit (第1表 for plan units, 第6表 for monthly ones).
-      const wanted = layout.kind === 'supplement' ? layout.parents?.[unit.month ? 'targetMonth' : 'planDate'].form : layout.form;
+      const wanted =
+        layout.kind === 'supplement' ? layout.parents?.[unit.month ? 'targetMonth' : 'planDate'].form : layout.form;
       const records: OutField[][] = [];
       for (const d of unit.docs) {
         if (d.form !== wanted) continue;
@@ -366,7 +564,15 @@ export async function exportCurrentPlans(ctx: GatewayContext, o: { receiverOffic
         for (const row of rowsOf(layout, d.payload)) records.push(fieldsOf(layout, row));
       }
       if (records.length === 0) continue;
-      const fileName = formatFileName({ type, ...(layout.fileNameMonth !== 'none' ? { month: unit.month ?? '000000' } : {}), senderOffice: unit.sender, senderServiceType: o.senderServiceType ?? '43', receiverOffice: o.receiverOffice, receiverServiceType: o.receiverServiceType, timestamp });
+      const fileName = formatFileName({
+        type,
+        ...(layout.fileNameMonth !== 'none' ? { month: unit.month ?? '000000' } : {}),
+        senderOffice: unit.sender,
+        senderServiceType: o.senderServiceType ?? '43',
+        receiverOffice: o.receiverOffice,
+        receiverServiceType: o.receiverServiceType,
+        timestamp,
+      });
       out.push({ name: fileName, bytes: encode(fileName, records) });
     }
   }

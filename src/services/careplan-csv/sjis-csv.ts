@@ -44,10 +44,16 @@ function invalidSjisAt(bytes: Buffer): number {
 
 function decodeField(bytes: Buffer): { text: string } | { error: string } {
   const bad = invalidSjisAt(bytes);
-  if (bad >= 0) return { error: `byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} at offset ${bad} of the field is not Shift-JIS (MS932)` };
+  if (bad >= 0)
+    return {
+      error: `byte 0x${bytes[bad]!.toString(16).toUpperCase().padStart(2, '0')} at offset ${bad} of the field is not Shift-JIS (MS932)`,
+    };
   const text = iconv.decode(bytes, ENCODING);
   const unmapped = text.indexOf('\uFFFD');
-  if (unmapped >= 0) return { error: `the field holds a Shift-JIS code with no character in MS932 (after "${text.slice(Math.max(0, unmapped - 5), unmapped)}")` };
+  if (unmapped >= 0)
+    return {
+      error: `the field holds a Shift-JIS code with no character in MS932 (after "${text.slice(Math.max(0, unmapped - 5), unmapped)}")`,
+    };
   return { text };
 }
 
@@ -89,19 +95,35 @@ export function parseCsv(bytes: Buffer): { records: CsvRecord[]; problems: CsvPr
           i += isLead(b) && i + 1 < n ? 2 : 1;
         }
         if (!closed) {
-          problems.push({ line: fieldLine, column, code: 'structure', message: 'a quoted field is not closed before the end of the file' });
+          problems.push({
+            line: fieldLine,
+            column,
+            code: 'structure',
+            message: 'a quoted field is not closed before the end of the file',
+          });
           return { records, problems };
         }
         raw = Buffer.concat(parts);
         if (i < n && bytes[i] !== 0x2c && bytes[i] !== 0x0d) {
-          problems.push({ line, column, code: 'structure', message: 'a closing quote must be followed by a comma or the end of the record (write " inside free text as "")' });
+          problems.push({
+            line,
+            column,
+            code: 'structure',
+            message:
+              'a closing quote must be followed by a comma or the end of the record (write " inside free text as "")',
+          });
           broken = true;
         }
       } else {
         const start = i;
         while (i < n && bytes[i] !== 0x2c && bytes[i] !== 0x0d && bytes[i] !== 0x0a) {
           if (bytes[i] === 0x22 && !broken) {
-            problems.push({ line, column, code: 'structure', message: 'a quote inside an unquoted field (free text must be enclosed in "…")' });
+            problems.push({
+              line,
+              column,
+              code: 'structure',
+              message: 'a quote inside an unquoted field (free text must be enclosed in "…")',
+            });
             broken = true;
           }
           i += isLead(bytes[i]!) && i + 1 < n ? 2 : 1;
@@ -115,7 +137,6 @@ export function parseCsv(bytes: Buffer): { records: CsvRecord[]; problems: CsvPr
           i++;
           line++;
         }
-        endOfRecord = true;
         break;
       }
       const decoded = decodeField(raw);
@@ -133,7 +154,12 @@ export function parseCsv(bytes: Buffer): { records: CsvRecord[]; problems: CsvPr
         line++;
         endOfRecord = true;
       } else {
-        problems.push({ line, column, code: 'structure', message: 'records must end with CRLF (a bare CR or LF was found)' });
+        problems.push({
+          line,
+          column,
+          code: 'structure',
+          message: 'records must end with CRLF (a bare CR or LF was found)',
+        });
         while (i < n && bytes[i] !== 0x0a) i++;
         if (i < n) {
           i++;
@@ -154,14 +180,17 @@ export interface OutField {
 
 /** Records → bytes; throws with the offending character when a text cannot be written in MS932. */
 export function writeCsv(records: OutField[][]): Buffer {
-  const text = records.map((r) => r.map((f) => (f.quote ? `"${f.text.replace(/"/g, '""')}"` : f.text)).join(',') + '\r\n').join('');
+  const text = records
+    .map((r) => r.map((f) => (f.quote ? `"${f.text.replace(/"/g, '""')}"` : f.text)).join(',') + '\r\n')
+    .join('');
   const bytes = iconv.encode(text, ENCODING);
   const back = iconv.decode(bytes, ENCODING);
   if (back !== text) {
     let k = 0;
     while (k < text.length && text[k] === back[k]) k++;
-    throw new Error(`character ${JSON.stringify(text.slice(k, k + 1))} (U+${text.codePointAt(k)!.toString(16).toUpperCase()}) cannot be written in Shift-JIS (MS932)`);
+    throw new Error(
+      `character ${JSON.stringify(text.slice(k, k + 1))} (U+${text.codePointAt(k)!.toString(16).toUpperCase()}) cannot be written in Shift-JIS (MS932)`,
+    );
   }
   return bytes;
 }
-

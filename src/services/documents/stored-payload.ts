@@ -8,7 +8,11 @@ import { questionnaireResponseToForm } from '../../engine/forms/translate.js';
 import type { StoreTx } from '../../engine/storage/store.js';
 
 /** Undefined when the document's QuestionnaireResponse is not stored. */
-export async function storedPayload(read: StoreTx['read'], def: FormDefinition, docRef: DocumentReference): Promise<JsonObject | undefined> {
+export async function storedPayload(
+  read: StoreTx['read'],
+  def: FormDefinition,
+  docRef: DocumentReference,
+): Promise<JsonObject | undefined> {
   const identifier = docRef.identifier?.[0]?.value ?? '';
   const qr = await read('QuestionnaireResponse', documentResourceId(identifier, 'questionnaireResponse'));
   return qr ? questionnaireResponseToForm(def, qr.resource as QuestionnaireResponse) : undefined;

@@ -20,16 +20,27 @@ export interface SubmitResult {
 
 export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
   const issues: Issue[] = [
-    ...ctx.validator.validate(doc.bundle, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle' }),
-    ...ctx.validator.validate(doc.documentReference, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference' }),
+    ...ctx.validator.validate(doc.bundle, {
+      profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle',
+    }),
+    ...ctx.validator.validate(doc.documentReference, {
+      profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-documentreference',
+    }),
     // The QR was base-validated as a Bundle entry just above; here its profile and its Questionnaire's rules.
-    ...ctx.validator.validateAnswers(doc.questionnaireResponse, { profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-questionnaireresponse' }),
+    ...ctx.validator.validateAnswers(doc.questionnaireResponse, {
+      profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-questionnaireresponse',
+    }),
   ];
   throwIfErrors(issues);
 }
 
 /** Policy, translation and validation: pure CPU work, done before any lock is taken. */
-export function prepareDocument(ctx: GatewayContext, party: Party, def: FormDefinition, payload: unknown): FormDocument {
+export function prepareDocument(
+  ctx: GatewayContext,
+  party: Party,
+  def: FormDefinition,
+  payload: unknown,
+): FormDocument {
   // Authorise before looking at the content: a party that may not submit learns nothing about validation.
   ctx.policy.assertCanSubmit(party, def, readKeys(def, payload));
   const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
@@ -38,13 +49,29 @@ export function prepareDocument(ctx: GatewayContext, party: Party, def: FormDefi
 }
 
 /** Runs inside the caller's transaction so a transaction Bundle can hold several documents atomically. */
-export async function submitDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, payload: unknown): Promise<SubmitResult> {
+export async function submitDocument(
+  ctx: GatewayContext,
+  tx: StoreTx,
+  party: Party,
+  def: FormDefinition,
+  payload: unknown,
+): Promise<SubmitResult> {
   return storeDocument(ctx, tx, party, def, prepareDocument(ctx, party, def, payload));
 }
 
 /** Idempotency on the business identifier and one write of every resource, inside the caller's transaction. */
-export async function storeDocument(ctx: GatewayContext, tx: StoreTx, party: Party, def: FormDefinition, doc: FormDocument): Promise<SubmitResult> {
-  const result = { documentReferenceId: doc.documentReference.id!, questionnaireResponseId: doc.questionnaireResponse.id!, doc };
+export async function storeDocument(
+  ctx: GatewayContext,
+  tx: StoreTx,
+  party: Party,
+  def: FormDefinition,
+  doc: FormDocument,
+): Promise<SubmitResult> {
+  const result = {
+    documentReferenceId: doc.documentReference.id!,
+    questionnaireResponseId: doc.questionnaireResponse.id!,
+    doc,
+  };
 
   await tx.lock(`${doc.identifier.system}|${doc.identifier.value}`);
   const existing = await tx.findByIdentifier('DocumentReference', doc.identifier.system!, doc.identifier.value!);
@@ -52,8 +79,14 @@ export async function storeDocument(ctx: GatewayContext, tx: StoreTx, party: Par
     // A retry of the same submission is answered with what is stored; a different document under the same
     // identifier is a conflict, never a silent overwrite.
     const stored = await tx.read('QuestionnaireResponse', result.questionnaireResponseId);
-    const same = stored !== undefined && canonicalJson((stored.resource as { item?: unknown }).item) === canonicalJson(doc.questionnaireResponse.item);
-    if (!same) throw conflict(`a different ${def.mapping.title} with identifier ${doc.identifier.value} is already stored`, 'identifier');
+    const same =
+      stored !== undefined &&
+      canonicalJson((stored.resource as { item?: unknown }).item) === canonicalJson(doc.questionnaireResponse.item);
+    if (!same)
+      throw conflict(
+        `a different ${def.mapping.title} with identifier ${doc.identifier.value} is already stored`,
+        'identifier',
+      );
     return { ...result, created: false };
   }
 
@@ -62,7 +95,11 @@ export async function storeDocument(ctx: GatewayContext, tx: StoreTx, party: Par
   if (doc.keys.insuredNumber !== undefined) access.insuredNumber = doc.keys.insuredNumber;
   const all: Resource[] = [doc.documentReference, doc.bundle, ...doc.resources];
   for (const resource of all) {
-    await tx.put({ resource: resource as Resource & { id: string }, access, index: indexResource(ctx.searchParams, resource) });
+    await tx.put({
+      resource: resource as Resource & { id: string },
+      access,
+      index: indexResource(ctx.searchParams, resource),
+    });
   }
   return { ...result, created: true };
 }
