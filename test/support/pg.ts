@@ -14,7 +14,7 @@ export interface TestPg {
   stop(): void;
 }
 
-function pgBin(): string {
+export function pgBin(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   for (const v of versions) if (existsSync(join(base, v, 'bin', 'initdb'))) return join(base, v, 'bin');

@@ -1,11 +1,12 @@
-// kaigo-gateway CLI: serve | translate | validate | pki init.
+// kaigo-gateway CLI: serve | translate | validate | careplan-csv | pki | backup | restore.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createGatewayContext } from '../../engine/gateway-context.js';
-import { configFromEnv } from '../config.js';
+import { configFromEnv, databaseFile, type GatewayConfig } from '../config.js';
 import { OperationOutcomeError } from '../../base/outcome.js';
 import { initDevPki } from '../../engine/pki/dev-pki.js';
+import { backupSqlite, restoreSqlite } from '../../engine/storage/sqlite-backup.js';
 import { SqliteStore } from '../../engine/storage/sqlite-store.js';
 import type { Store } from '../../engine/storage/store.js';
 import { VERSION } from '../../base/project.js';
@@ -198,6 +199,38 @@ pki
     process.stdout.write(
       `PKI in ${files.dir}: ${files.written.length ? `wrote ${files.written.join(', ')}` : 'all files already present'}\n`,
     );
+  });
+
+const sqliteOnly = (cfg: GatewayConfig, what: string): void => {
+  if (cfg.databaseUrl)
+    throw new InvalidArgumentError(
+      `${what} is for the embedded SQLite store; with PostgreSQL use pg_dump -Fc / pg_restore (docs/OPERATIONS.md)`,
+    );
+};
+
+program
+  .command('backup')
+  .description('copy the embedded database to FILE while the gateway runs (SQLite online backup), and check the copy')
+  .requiredOption('--out <file>', 'the backup file to write (must not exist)')
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .action(async (o: { out: string; dataDir?: string }) => {
+    const cfg = configFromEnv(process.env, o.dataDir ? { dataDir: o.dataDir } : {});
+    sqliteOnly(cfg, 'backup');
+    const s = await backupSqlite(databaseFile(cfg), o.out);
+    process.stdout.write(`backup ${s.file}: ${s.resources} resources, schema version ${s.schemaVersion ?? 1}\n`);
+  });
+
+program
+  .command('restore')
+  .description('replace the embedded database with a checked backup (stop the gateway first)')
+  .requiredOption('--from <file>', 'a file written by kaigo-gateway backup')
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .action((o: { from: string; dataDir?: string }) => {
+    const cfg = configFromEnv(process.env, o.dataDir ? { dataDir: o.dataDir } : {});
+    sqliteOnly(cfg, 'restore');
+    mkdirSync(cfg.dataDir, { recursive: true });
+    const s = restoreSqlite(o.from, databaseFile(cfg));
+    process.stdout.write(`restored ${s.resources} resources into ${s.file}\n`);
   });
 
 program.parseAsync().catch((e: unknown) => {
