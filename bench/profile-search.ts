@@ -64,7 +64,7 @@ const search: GatewayRequest = {
 const w = buildWhere(
   'DocumentReference',
   parseSearch('DocumentReference', search.query, ctx.searchParams).clauses,
-  ctx.policy.readScope(municipality),
+  ctx.policy.scope(municipality),
   () => '?',
 );
 const raw = new Database(file);

@@ -18,6 +18,7 @@ import type { Layout } from '../src/services/careplan-csv/layout.js';
 import { OperationOutcomeError } from '../src/base/outcome.js';
 import { createGatewayContext, type GatewayContext } from '../src/engine/gateway-context.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
+import { allOf, anyOf, eq } from '../src/engine/storage/row-filter.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
 const OFFICE = '1370000018'; // the dev cert "care-office" (care-manager-office)
@@ -257,7 +258,7 @@ async function statuses(ctx: GatewayContext, form: string): Promise<string[]> {
       offset: 0,
       sort: 'lastUpdated',
     },
-    { authors: [`care-manager-office:${OFFICE}`], holdings: [] },
+    anyOf(allOf(eq('author', `care-manager-office:${OFFICE}`))),
   );
   return r.records.map((x) => (x.resource as DocumentReference).status);
 }

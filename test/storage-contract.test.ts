@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PgStore } from '../src/engine/storage/pg-store.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
+import { allOf, anyOf, eq, NO_ROWS } from '../src/engine/storage/row-filter.js';
 import type { ReadScope, Store, WriteRecord } from '../src/engine/storage/store.js';
 import { startTestPg, type TestPg } from './support/pg.js';
 
-const ALL: ReadScope = {
-  authors: ['medical-institution:1311234567'],
-  holdings: [{ form: 'shujii-ikensho', insurerNumber: '131011' }],
-};
+const ALL: ReadScope = anyOf(
+  allOf(eq('author', 'medical-institution:1311234567')),
+  allOf(eq('form', 'shujii-ikensho'), eq('insurerNumber', '131011')),
+);
 
 function rec(id: string, over: Partial<WriteRecord> = {}): WriteRecord {
   return {
@@ -126,9 +127,9 @@ describe('Store contract', function () {
         expect(page.total).to.equal(5);
         expect(page.records.length).to.equal(1);
         // deny by default: an empty scope sees nothing; the other insurer's municipality sees only its own
-        expect((await q([], { authors: [], holdings: [] })).total).to.equal(0);
+        expect((await q([], NO_ROWS)).total).to.equal(0);
         expect(
-          (await q([], { authors: [], holdings: [{ form: 'shujii-ikensho', insurerNumber: '271007' }] })).records.map(
+          (await q([], anyOf(allOf(eq('form', 'shujii-ikensho'), eq('insurerNumber', '271007'))))).records.map(
             (r) => r.resource.id,
           ),
         ).to.deep.equal(['other']);

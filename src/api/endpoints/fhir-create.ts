@@ -60,7 +60,7 @@ export async function createInTx(
     return createQuestionnaireResponse(ctx, tx, party, body as QuestionnaireResponse, where);
   if (!SUPPORTING_TYPES.has(type))
     throw notSupported(`${type} cannot be created through the REST API; the gateway creates it`);
-  ctx.policy.assertCanCreateSupporting(party, type);
+  ctx.policy.enforce(party, { action: 'create-supporting', resourceType: type });
   throwIfErrors(
     ctx.validator
       .validate(body)
@@ -73,6 +73,8 @@ export async function createInTx(
     const { system, value } = parseIfNoneExist(ifNoneExist);
     await tx.lock(`${type}|${system}|${value}`);
     const ids = await tx.findByIdentifier(type, system, value);
+    // Ownership, not visibility (so not a policy question): only the caller's own supporting resources count as
+    // existing. A Patient it may read inside another organisation's document is not one it can reuse as its own.
     const mine = [];
     for (const id of ids) {
       const rec = await tx.read(type, id);

@@ -1,6 +1,6 @@
 import type { Party } from '../../base/party.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
-import { forbidden, notFound } from '../../base/outcome.js';
+import { notFound } from '../../base/outcome.js';
 import type { GatewayResponse } from '../request.js';
 
 /** GET /fhir/{type}/{id}. Deny by default: a stored resource the sharing rules do not open to the caller is 403. */
@@ -12,8 +12,7 @@ export async function readResource(
 ): Promise<GatewayResponse> {
   const rec = await ctx.store.read(type, id);
   if (!rec) throw notFound(`${type}/${id} is not known`);
-  if (!ctx.policy.canRead(party, rec.access))
-    throw forbidden(`${type}/${id} is not shared with ${party.kind} ${party.code}`);
+  ctx.policy.enforce(party, { action: 'read', tag: rec.access, label: `${type}/${id}` });
   return {
     status: 200,
     body: rec.resource,

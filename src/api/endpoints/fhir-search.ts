@@ -1,7 +1,6 @@
 import type { Bundle } from 'fhir/r4.js';
 import type { Party } from '../../base/party.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
-import { forbidden } from '../../base/outcome.js';
 import type { GatewayRequest, GatewayResponse } from '../request.js';
 import { parseSearch, type QueryParams } from '../../engine/search/search-query.js';
 
@@ -23,9 +22,9 @@ export async function searchResources(
   query: QueryParams,
   fhirBase: string,
 ): Promise<GatewayResponse> {
-  if (!ctx.policy.canSearch(party)) throw forbidden(`no document is shared with a ${party.kind}`);
+  ctx.policy.enforce(party, { action: 'search' });
   const q = parseSearch(type, query, ctx.searchParams);
-  const { total, records } = await ctx.store.search(q, ctx.policy.readScope(party));
+  const { total, records } = await ctx.store.search(q, ctx.policy.scope(party));
   const link = (relation: string, offset: number): { relation: string; url: string } => ({
     relation,
     url: `${fhirBase}/${type}?${queryString(query, { _count: String(q.count), _offset: String(offset) })}`,

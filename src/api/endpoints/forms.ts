@@ -3,7 +3,7 @@ import type { DocumentReference } from 'fhir/r4.js';
 import type { Party } from '../../base/party.js';
 import { storedPayload } from '../../services/documents/stored-payload.js';
 import { prepareDocument, storeDocument } from '../../services/documents/submit-document.js';
-import { forbidden, notFound } from '../../base/outcome.js';
+import { notFound } from '../../base/outcome.js';
 import type { GatewayResponse } from '../request.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { FormDefinition } from '../../engine/forms/form-definition.js';
@@ -36,8 +36,7 @@ export async function getForm(ctx: GatewayContext, party: Party, name: string, i
   const def = formOrThrow(ctx, name);
   const ref = await ctx.store.read('DocumentReference', id);
   if (!ref || ref.access.form !== def.name) throw notFound(`${def.name}/${id} is not known`);
-  if (!ctx.policy.canRead(party, ref.access))
-    throw forbidden(`${def.name}/${id} is not shared with ${party.kind} ${party.code}`);
+  ctx.policy.enforce(party, { action: 'read', tag: ref.access, label: `${def.name}/${id}` });
   const payload = await storedPayload((t, i) => ctx.store.read(t, i), def, ref.resource as DocumentReference);
   if (!payload) throw notFound(`${def.name}/${id} has no answers stored`);
   return { status: 200, body: payload };

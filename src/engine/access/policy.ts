@@ -1,79 +1,90 @@
-// Who may do what, decided from the forms' own sharing rules (mappings/*.mapping.json `sharing`), deny by default:
-// a party that no rule names gets nothing. The consent rules (◎, shared only with the user's consent) slot in
-// here as further holdings conditioned on an active Consent.
+// Who may do what, decided in one place from the forms' own sharing rules (sharing-rules.ts), deny by default:
+// a party that no rule names gets nothing. Every path that grants or refuses — REST read, search, create,
+// /forms, the care-plan CSV files — asks `decide`; reads are answered by the same row filter that `scope` hands
+// to storage for search, so a record is readable one at a time exactly when a search would return it.
+// The consent rules (◎, shared only with the user's consent) and relationships slot in as new alternatives of
+// `scope`, built from new row-filter atoms (see storage/row-filter.ts).
 import { forbidden } from '../../base/outcome.js';
-import type { FormKeys } from '../forms/assemble-document.js';
+import { partyKey, type Party } from '../../base/party.js';
+import { allOf, anyOf, eq, matchesRow, type RowFilter } from '../storage/row-filter.js';
 import type { FormDefinition } from '../forms/form-definition.js';
 import type { AccessTag, ReadScope } from '../storage/store.js';
-import { partyKey, type Party } from '../../base/party.js';
+import { compileSharingRules } from './sharing-rules.js';
+
+export type AccessRequest =
+  /**
+   * Store a document of `form`. `issuerCode` is the organisation the submission names as its author (the form's
+   * issuerCode key, or a care-plan file name's 送信元事業所番号); `issuerNamedBy` says where, for the message.
+   */
+  | { action: 'submit'; form: string; issuerCode?: string | undefined; issuerNamedBy?: string }
+  /** Create a resource outside any form (Patient, Practitioner, Organization). */
+  | { action: 'create-supporting'; resourceType: string }
+  /** See one stored record; `label` (e.g. "DocumentReference/123") names it in the refusal. */
+  | { action: 'read'; tag: AccessTag; label?: string }
+  /** Search at all (what the search returns is `scope`). */
+  | { action: 'search' };
+
+export type Decision = { allowed: true } | { allowed: false; reason: string };
 
 export interface AccessPolicy {
-  /** Throws 403 unless `party` may submit this form with these keys. */
-  assertCanSubmit(party: Party, def: FormDefinition, keys: FormKeys): void;
-  /** Throws 403 unless `party` may create resources outside any form (Patient, Practitioner, Organization). */
-  assertCanCreateSupporting(party: Party, resourceType: string): void;
-  canRead(party: Party, tag: AccessTag): boolean;
-  /** False for a party that no rule names at all: it gets 403 rather than an empty result. */
-  canSearch(party: Party): boolean;
-  readScope(party: Party): ReadScope;
+  decide(party: Party, request: AccessRequest): Decision;
+  /** `decide`, throwing a 403 OperationOutcome with the decision's reason when refused. */
+  enforce(party: Party, request: AccessRequest): void;
+  /** The records `party` may read, as a row filter: what `decide` applies to one record, for search in SQL. */
+  scope(party: Party): ReadScope;
 }
 
+const ALLOW: Decision = { allowed: true };
+const deny = (reason: string): Decision => ({ allowed: false, reason });
+
 export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): AccessPolicy {
-  for (const def of forms.values()) {
-    for (const h of def.mapping.sharing.holders) {
-      if (h.match !== undefined && h.match !== 'insurerNumber') {
-        throw new Error(
-          `mappings/${def.name}.mapping.json: sharing match '${h.match}' is not supported (only insurerNumber)`,
-        );
+  const rules = compileSharingRules(forms);
+
+  // ★ its own records always; ○ each form held by its kind, matched on the caller's code where the rule says so.
+  const scope = (party: Party): RowFilter =>
+    anyOf(
+      allOf(eq('author', partyKey(party))),
+      ...(rules.holdings.get(party.kind) ?? []).map((h) =>
+        h.match === undefined ? allOf(eq('form', h.form)) : allOf(eq('form', h.form), eq(h.match, party.code)),
+      ),
+    );
+
+  const decide = (party: Party, request: AccessRequest): Decision => {
+    switch (request.action) {
+      case 'submit': {
+        const form = rules.forms.get(request.form);
+        if (!form) return deny(`${request.form} is not a form this gateway shares`);
+        if (party.kind !== form.author)
+          return deny(`a ${party.kind} may not submit a ${form.title}; only a ${form.author} may`);
+        // The author named inside the submission must be the organisation the certificate names.
+        if (request.issuerCode !== undefined && request.issuerCode !== party.code) {
+          const where = request.issuerNamedBy ?? 'the document';
+          return deny(`${where} names organisation ${request.issuerCode} but the client certificate is ${party.code}`);
+        }
+        return ALLOW;
       }
+      case 'create-supporting':
+        return rules.authorKinds.has(party.kind)
+          ? ALLOW
+          : deny(`a ${party.kind} may not create ${request.resourceType} resources`);
+      case 'read':
+        return matchesRow(scope(party), request.tag)
+          ? ALLOW
+          : deny(`${request.label ?? 'the record'} is not shared with ${party.kind} ${party.code}`);
+      case 'search':
+        // A party no rule names gets 403 rather than an empty result: it is not a participant at all.
+        return rules.authorKinds.has(party.kind) || rules.holdings.has(party.kind)
+          ? ALLOW
+          : deny(`no document is shared with a ${party.kind}`);
     }
-  }
-  const authorKinds = new Set([...forms.values()].map((d) => d.mapping.sharing.author));
+  };
 
   return {
-    assertCanSubmit(party, def, keys) {
-      if (party.kind !== def.mapping.sharing.author) {
-        throw forbidden(
-          `a ${party.kind} may not submit a ${def.mapping.title}; only a ${def.mapping.sharing.author} may`,
-        );
-      }
-      // The author named inside the document must be the organisation the certificate names.
-      if (keys.issuerCode !== undefined && keys.issuerCode !== party.code) {
-        throw forbidden(
-          `the document names organisation ${keys.issuerCode} but the client certificate is ${party.code}`,
-        );
-      }
+    decide,
+    enforce(party, request) {
+      const d = decide(party, request);
+      if (!d.allowed) throw forbidden(d.reason);
     },
-    assertCanCreateSupporting(party, resourceType) {
-      if (!authorKinds.has(party.kind)) throw forbidden(`a ${party.kind} may not create ${resourceType} resources`);
-    },
-    canRead(party, tag) {
-      if (tag.author === partyKey(party)) return true;
-      const def = tag.form === undefined ? undefined : forms.get(tag.form);
-      if (!def) return false;
-      return def.mapping.sharing.holders.some(
-        (h) =>
-          h.party === party.kind &&
-          (h.match === undefined || (h.match === 'insurerNumber' && tag.insurerNumber === party.code)),
-      );
-    },
-    canSearch(party) {
-      return (
-        authorKinds.has(party.kind) ||
-        [...forms.values()].some((d) => d.mapping.sharing.holders.some((h) => h.party === party.kind))
-      );
-    },
-    readScope(party) {
-      const holdings: ReadScope['holdings'] = [];
-      for (const def of forms.values()) {
-        for (const h of def.mapping.sharing.holders) {
-          if (h.party !== party.kind) continue;
-          holdings.push(
-            h.match === 'insurerNumber' ? { form: def.name, insurerNumber: party.code } : { form: def.name },
-          );
-        }
-      }
-      return { authors: [partyKey(party)], holdings };
-    },
+    scope,
   };
 }

@@ -1,10 +1,40 @@
 // Search clauses and read scopes → SQL, shared by the SQLite and PostgreSQL stores. Values are always bound
 // parameters; `ph(n)` renders the placeholder syntax of the dialect.
-import type { ReadScope, SearchClause } from './store.js';
+import type { RowAtom, RowField, RowFilter } from './row-filter.js';
+import type { AccessTag, ReadScope, SearchClause } from './store.js';
 
 export interface SqlPiece {
   sql: string;
   params: unknown[];
+}
+
+/** The column of `resources` holding each AccessTag field; typed so a field added to either side fails to compile. */
+const TAG_COLUMN: Record<RowField, string> & Record<keyof AccessTag, string> = {
+  author: 'r.author',
+  form: 'r.form',
+  insurerNumber: 'r.insurer_number',
+  insuredNumber: 'r.insured_number',
+};
+
+function atomSql(atom: RowAtom, push: (v: unknown) => string): string {
+  switch (atom.kind) {
+    case 'eq':
+      return `${TAG_COLUMN[atom.field]} = ${push(atom.value)}`;
+  }
+}
+
+/**
+ * The SQL interpreter of a row filter (the JS one is `matchesRow` in row-filter.ts), over `resources r`.
+ * Placeholders are pushed in text order, as SQLite's positional `?` needs.
+ */
+export function rowFilterSql(filter: RowFilter, push: (v: unknown) => string): string {
+  if (filter.any.length === 0) return '1 = 0';
+  const alternatives = filter.any.map((c) => {
+    if (c.all.length === 0) return '1 = 1';
+    const atoms = c.all.map((a) => atomSql(a, push));
+    return atoms.length === 1 ? atoms[0]! : `(${atoms.join(' AND ')})`;
+  });
+  return `(${alternatives.join(' OR ')})`;
 }
 
 type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
@@ -47,16 +77,8 @@ export function buildWhere(
   const parts: string[] = [`r.type = ${push(resourceType)}`];
   // Note: every placeholder is pushed in the order it appears in the SQL text (SQLite's ? is positional).
 
-  // Deny by default: no author and no holding means no rows.
-  const scopeParts = [
-    ...scope.authors.map((a) => `r.author = ${push(a)}`),
-    ...scope.holdings.map((h) =>
-      h.insurerNumber === undefined
-        ? `r.form = ${push(h.form)}`
-        : `(r.form = ${push(h.form)} AND r.insurer_number = ${push(h.insurerNumber)})`,
-    ),
-  ];
-  parts.push(scopeParts.length ? `(${scopeParts.join(' OR ')})` : '1 = 0');
+  // Deny by default: a scope with no alternative renders as 1 = 0.
+  parts.push(rowFilterSql(scope, push));
 
   for (const c of clauses) {
     if (c.kind === 'id') {

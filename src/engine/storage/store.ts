@@ -1,6 +1,7 @@
 // Storage behind one interface. SQLite (embedded, default) implements it; a PostgreSQL implementation for
 // multi-node deployments slots in beside it and must pass the same contract tests (test/storage-contract.ts).
 import type { Resource } from 'fhir/r4.js';
+import type { RowFilter } from './row-filter.js';
 
 /** Who a stored resource belongs to, so access can be decided (and searched) without parsing it. */
 export interface AccessTag {
@@ -28,11 +29,11 @@ export interface StoredRecord {
   access: AccessTag;
 }
 
-/** Deny by default: a record is visible when one of these conditions holds, and with none nothing is. */
-export interface ReadScope {
-  authors: string[];
-  holdings: Array<{ form: string; insurerNumber?: string }>;
-}
+/**
+ * What a search may see: a neutral row filter over the AccessTag columns, built by the access policy for the caller
+ * (storage interprets it, it does not decide it). Deny by default: a filter with no alternative matches nothing.
+ */
+export type ReadScope = RowFilter;
 
 export type SearchClause =
   | { kind: 'token'; param: string; values: Array<{ system?: string; code?: string }> }

@@ -12,7 +12,6 @@ import { submitDocument } from '../documents/submit-document.js';
 import { CANONICAL_BASE, deterministicUuid } from '../../base/ids.js';
 import {
   conflict,
-  forbidden,
   issue,
   notFound,
   OperationOutcomeError,
@@ -25,6 +24,7 @@ import { INSURED_NUMBER_SYSTEM, INSURER_NUMBER_SYSTEM } from '../../engine/forms
 import type { FormDefinition } from '../../engine/forms/form-definition.js';
 import { getPath, type Json, type JsonObject } from '../../base/json-paths.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
+import { allOf, anyOf, eq } from '../../engine/storage/row-filter.js';
 import type { StoredRecord, StoreTx } from '../../engine/storage/store.js';
 import {
   documentToRows,
@@ -105,7 +105,10 @@ async function currentDocuments(
         ]
       : []),
   ];
-  const scope = o.party ? { authors: [partyKey(o.party)], holdings: [] } : { authors: [], holdings: [{ form }] };
+  // A data selection, not an access decision: an import supersedes and deletes only the sending office's own
+  // documents (even ones it might some day be allowed to read from others), and the operator's export (no caller)
+  // takes every office's.
+  const scope = o.party ? anyOf(allOf(eq('author', partyKey(o.party)))) : anyOf(allOf(eq('form', form)));
   const out: StoredRecord[] = [];
   for (let offset = 0; ; offset += 500) {
     const page = await ctx.store.search(
@@ -163,6 +166,19 @@ function keyOf(layout: Layout, def: FormDefinition, payload: JsonObject): Record
   }
   void def;
   return key;
+}
+
+/** The forms whose documents a file of this layout stores, supplements or deletes: what sending it must be allowed. */
+function formsWrittenBy(layout: Layout): string[] {
+  const forms =
+    layout.kind === 'document'
+      ? [layout.form!]
+      : layout.kind === 'supplement'
+        ? [...new Set(Object.values(layout.parents ?? {}).map((p) => p.form))]
+        : (layout.cascade ?? []);
+  // A layout naming no form would be authorised by nothing at all; refuse it rather than let it through.
+  if (forms.length === 0) throw new Error(`care-plan CSV layout ${layout.type} names no form`);
+  return forms;
 }
 
 /** Checks and converts a whole file; throws one 422 listing every problem, each at <file>:<line>:<column>. */
@@ -227,12 +243,14 @@ export async function importCareplanFile(
   bytes: Buffer,
 ): Promise<{ status: 200 | 201; summary: ImportSummary }> {
   const { name, layout, rows } = parseFile(fileName, bytes);
-  if (party.kind !== 'care-manager-office')
-    throw forbidden(`a ${party.kind} may not send care-plan files; only a care-manager-office may`);
-  if (party.code !== name.senderOffice)
-    throw forbidden(
-      `the file name's 送信元事業所番号 ${name.senderOffice} is not the client certificate's ${party.code}`,
-    );
+  // Sending a file is submitting every form it writes, in the name of the office the file name gives.
+  for (const form of formsWrittenBy(layout))
+    ctx.policy.enforce(party, {
+      action: 'submit',
+      form,
+      issuerCode: name.senderOffice,
+      issuerNamedBy: "the file name's 送信元事業所番号",
+    });
   const where = (line: number, column?: number): string =>
     `${fileName}:${line}${column !== undefined ? `:${column}` : ''}`;
   const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -468,8 +486,7 @@ export async function exportCareplanFile(ctx: GatewayContext, party: Party, file
   const layout = layouts.get(name.type)!;
   const list = await ctx.store.read('List', listIdOf(fileName));
   if (!list) throw notFound(`${fileName} has not been imported`);
-  if (list.access.author !== partyKey(party))
-    throw forbidden(`${fileName} was not sent by ${party.kind} ${party.code}`);
+  ctx.policy.enforce(party, { action: 'read', tag: list.access, label: fileName });
   const records: OutField[][] = [];
   for (const e of (list.resource as List).entry ?? []) {
     if (e.item.identifier) {

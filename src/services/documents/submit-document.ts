@@ -42,7 +42,7 @@ export function prepareDocument(
   payload: unknown,
 ): FormDocument {
   // Authorise before looking at the content: a party that may not submit learns nothing about validation.
-  ctx.policy.assertCanSubmit(party, def, readKeys(def, payload));
+  ctx.policy.enforce(party, { action: 'submit', form: def.name, issuerCode: readKeys(def, payload).issuerCode });
   const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
   validateDocument(ctx, doc);
   return doc;
