@@ -10,6 +10,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { PROJECT_ROOT } from '../src/base/project.js';
 import { createFhirValidator, type FhirValidator } from '../src/engine/validation/fhir-validator.js';
+import { readMapping } from '../src/engine/forms/registry.js';
 
 const EXT_BASE = 'http://kaigo-gateway.jp/fhir/StructureDefinition/';
 const ID_BASE = 'http://kaigo-gateway.jp/fhir/IdSystem/';
@@ -135,7 +136,7 @@ const questionnaireFiles = filesUnder(PROFILES, /^Questionnaire-.*\.json$/);
 for (const f of goldenFiles) collect(readJson(f), f, true, emittedExtensions, emittedIdentifiers);
 for (const f of questionnaireFiles) collect(readJson(f), f, true, emittedExtensions, emittedIdentifiers);
 for (const f of mappingFiles) {
-  const m = readJson(f) as Obj;
+  const m = readMapping(PROJECT_ROOT, relative(join(PROJECT_ROOT, 'mappings'), f)) as unknown as Obj;
   for (const [k, part] of Object.entries(m))
     collect(
       part,

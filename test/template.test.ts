@@ -1,9 +1,16 @@
-// The mapping template language on its own: $path, $item/$up, $index, $each (flattening), $refEach, $as.
+// The mapping template language on its own: $path, $item/$up, $index, $each (flattening), $refEach, $as; and the
+// shared snippets ($snippet/$param) the registry expands at load time.
 import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FormDefinition } from '../src/engine/forms/form-definition.js';
 import { resolveResources, resolveTemplate, type TemplateContext } from '../src/engine/forms/template.js';
 import type { Issue } from '../src/base/outcome.js';
-import type { Json } from '../src/base/json-paths.js';
+import type { Json, JsonObject } from '../src/base/json-paths.js';
+import { expandSnippets, loadSnippets, snippetProblems } from '../src/engine/forms/snippets.js';
+import { loadFormRegistry, mappingFiles } from '../src/engine/forms/registry.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
 
 const def = { name: 't', codeMaps: new Map([['dow', { '1': 'mon', '7': 'sun' }]]) } as unknown as FormDefinition;
 const payload = {
@@ -165,5 +172,192 @@ describe('mapping templates: values meaning none', () => {
     );
     expect(r).to.deep.equal([{ at: '09:30:00' }]);
     expect(issues).to.deep.equal([]);
+  });
+});
+
+// Shared snippets (mappings/snippets/): uses are expanded at load time into the template they stand for.
+const snippet = (name: string, parameters: Record<string, string>, required: string[], template: Json) =>
+  [name, { name, description: `test snippet ${name}`, parameters, required, template }] as const;
+const snippets = new Map([
+  snippet(
+    'person',
+    { id: 'path of the id', name: 'path of the name', phone: 'path of the phone', address: 'the address list' },
+    ['id'],
+    {
+      resourceType: 'Patient',
+      identifier: [{ system: 'urn:id', value: { $path: { $param: 'id' } } }],
+      name: [{ use: 'usual', text: { $path: { $param: 'name' } } }],
+      telecom: [{ system: 'phone', value: { $path: { $param: 'phone' } } }],
+      gender: { $path: { $param: 'phone' }, $codeMap: 'dow' },
+      address: { $param: 'address' },
+    },
+  ),
+  snippet('phone', { phone: 'path of the phone' }, ['phone'], {
+    system: 'phone',
+    value: { $path: { $param: 'phone' } },
+  }),
+  // Nested: a snippet that uses another, passing one of its own parameters on.
+  snippet('office', { tel: 'path of the phone' }, [], {
+    resourceType: 'Organization',
+    telecom: [{ $snippet: 'phone', with: { phone: { $param: 'tel' } } }],
+  }),
+  snippet('loop', { x: 'anything' }, [], { again: { $snippet: 'loop', with: { x: { $param: 'x' } } } }),
+]);
+const FILE = 'mappings/t.mapping.json';
+const expand = (resources: Json): Json | undefined => expandSnippets({ resources }, snippets, FILE).resources;
+const startupError = (resources: Json): string => {
+  try {
+    expand(resources);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return 'no error';
+};
+
+describe('mapping snippets', () => {
+  it('a use becomes the snippet template with its parameters substituted, in the template order', () => {
+    const r = expand({
+      patient: {
+        $snippet: 'person',
+        with: {
+          address: [{ text: { $path: 'header.address' } }],
+          phone: 'header.tel',
+          name: 'header.name',
+          id: 'h.id',
+        },
+      },
+    });
+    // Compared as text: the expanded template's key order is what a golden Bundle's key order comes from.
+    expect(JSON.stringify(r)).to.equal(
+      JSON.stringify({
+        patient: {
+          resourceType: 'Patient',
+          identifier: [{ system: 'urn:id', value: { $path: 'h.id' } }],
+          name: [{ use: 'usual', text: { $path: 'header.name' } }],
+          telecom: [{ system: 'phone', value: { $path: 'header.tel' } }],
+          gender: { $path: 'header.tel', $codeMap: 'dow' },
+          address: [{ text: { $path: 'header.address' } }],
+        },
+      }),
+    );
+    expect(resolveResources((r as JsonObject).patient as JsonObject, ctx(), 'patient')).to.deep.equal([
+      { resourceType: 'Patient', name: [{ use: 'usual', text: '山田　花子' }] },
+    ]);
+  });
+
+  it('a left-out optional parameter takes its directive and the scaffolding that held only it', () => {
+    const r = expand({ patient: { $snippet: 'person', with: { id: 'h.id' } } });
+    expect(r).to.deep.equal({
+      patient: { resourceType: 'Patient', identifier: [{ system: 'urn:id', value: { $path: 'h.id' } }] },
+    });
+  });
+
+  it('nested snippets: inside a snippet, and as a value passed in; values passed are inserted as written', () => {
+    expect(expand({ org: { $snippet: 'office', with: { tel: 'o.tel' } } })).to.deep.equal({
+      org: { resourceType: 'Organization', telecom: [{ system: 'phone', value: { $path: 'o.tel' } }] },
+    });
+    // A left-out parameter passed on is left out below too: here it empties the telecom list.
+    expect(expand({ org: { $snippet: 'office' } })).to.deep.equal({ org: { resourceType: 'Organization' } });
+    const r = expand({
+      p: {
+        $snippet: 'person',
+        with: {
+          id: 'h.id',
+          address: [
+            { $snippet: 'phone', with: { phone: 'a.b' } },
+            { $each: 'x', $template: 1 },
+          ],
+        },
+      },
+    });
+    expect((r as { p: JsonObject }).p.address).to.deep.equal([
+      { system: 'phone', value: { $path: 'a.b' } },
+      { $each: 'x', $template: 1 },
+    ]);
+  });
+
+  it('an unknown snippet stops start-up, naming the mapping file and the place', () => {
+    expect(startupError({ patient: { $snippet: 'persn', with: { id: 'h.id' } } })).to.include(
+      'mappings/t.mapping.json resources.patient: unknown snippet "persn"',
+    );
+  });
+
+  it('a missing parameter stops start-up, naming the mapping file, the place and the parameter', () => {
+    expect(startupError({ a: [{ $snippet: 'person', with: { name: 'h.name' } }] })).to.include(
+      'mappings/t.mapping.json resources.a[0]: snippet "person" needs parameter "id" (path of the id)',
+    );
+  });
+
+  it('an unused parameter (one the snippet does not take) stops start-up, naming the place', () => {
+    expect(startupError({ patient: { $snippet: 'person', with: { id: 'h.id', kana: 'h.kana' } } })).to.include(
+      'mappings/t.mapping.json resources.patient.with.kana: snippet "person" has no parameter "kana"',
+    );
+  });
+
+  it('also refused: a snippet using itself, a template for a path, $param outside a snippet, extra keys', () => {
+    expect(startupError({ l: { $snippet: 'loop' } })).to.include('snippet "loop" uses itself (loop → loop)');
+    expect(startupError({ p: { $snippet: 'person', with: { id: { $path: 'h.id' } } } })).to.include(
+      'mappings/snippets/person.json template.identifier[0].value.$path: parameter "id" is used as $path: it must be ' +
+        'passed a payload path (a string) (in the use at mappings/t.mapping.json resources.p)',
+    );
+    expect(startupError({ p: { name: { $param: 'id' } } })).to.include(
+      'mappings/t.mapping.json resources.p.name: $param "id" outside a snippet',
+    );
+    expect(startupError({ p: { $snippet: 'phone', with: { phone: 'a' }, text: 'x' } })).to.include(
+      'a snippet use holds "$snippet" and "with" only (found text)',
+    );
+  });
+
+  it('a snippet file declares exactly the parameters its template uses', () => {
+    const t = { a: { $path: { $param: 'used' } }, b: { $param: 'undeclared' } };
+    expect(
+      snippetProblems('s', {
+        name: 's',
+        description: 'd',
+        parameters: { used: 'u', idle: 'i' },
+        required: [],
+        template: t,
+      }),
+    ).to.deep.equal([
+      'mappings/snippets/s.json template.b: $param "undeclared" is not declared in parameters',
+      'mappings/snippets/s.json: parameter "idle" is declared but the template never uses it',
+    ]);
+    expect(
+      snippetProblems('s', { name: 'other', description: 'd', parameters: {}, required: ['x'], template: {} }),
+    ).to.deep.equal([
+      'mappings/snippets/s.json: name must be "s", as the file is called',
+      'mappings/snippets/s.json: required must list parameters ()',
+    ]);
+  });
+});
+
+describe('mapping snippets: the real ones', () => {
+  it('every snippet in mappings/snippets/ loads and is used by some mapping', () => {
+    const real = loadSnippets(PROJECT_ROOT);
+    expect([...real.keys()]).to.include.members(['patient', 'insurer-organization', 'care-office-organization']);
+    const text = mappingFiles(PROJECT_ROOT)
+      .map((f) => readFileSync(join(PROJECT_ROOT, 'mappings', f), 'utf8'))
+      .join('\n');
+    for (const name of real.keys()) expect(text, name).to.include(`"$snippet": "${name}"`);
+  });
+
+  it('a mapping whose snippet use does not resolve stops the registry loading, naming the file', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kaigo-snippets-'));
+    try {
+      mkdirSync(join(root, 'mappings'));
+      symlinkSync(join(PROJECT_ROOT, 'profiles'), join(root, 'profiles'));
+      for (const d of ['codemaps', 'snippets'])
+        symlinkSync(join(PROJECT_ROOT, 'mappings', d), join(root, 'mappings', d));
+      const file = 'futan-wariai-sho.mapping.json';
+      const mapping = JSON.parse(readFileSync(join(PROJECT_ROOT, 'mappings', file), 'utf8')) as JsonObject;
+      const patient = (mapping.resources as JsonObject).patient as { with: JsonObject };
+      delete patient.with.insuredNumber;
+      writeFileSync(join(root, 'mappings', file), JSON.stringify(mapping));
+      expect(() => loadFormRegistry(root)).to.throw(
+        'mappings/futan-wariai-sho.mapping.json resources.patient: snippet "patient" needs parameter "insuredNumber"',
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,6 @@
 // A care form as data: its Questionnaire, its mapping file and the code maps it uses (docs/MAPPING-FORMAT.md).
 import type { Coding, Questionnaire, QuestionnaireItem } from 'fhir/r4.js';
-import type { JsonObject } from '../../base/json-paths.js';
+import type { Json, JsonObject } from '../../base/json-paths.js';
 import type { PartyKind } from '../../base/party.js';
 
 export interface SharingRule {
@@ -23,6 +23,20 @@ export interface FormMapping {
   questionnaireResponse?: JsonObject;
   document: { subject: string; authors: string[]; custodian?: string };
   sharing: SharingRule;
+}
+
+/**
+ * A template many forms share, with named parameters (mappings/snippets/<name>.json, docs/MAPPING-FORMAT.md):
+ * a mapping uses it as {"$snippet": name, "with": {…}} and the registry puts the template in its place at load time.
+ */
+export interface MappingSnippet {
+  name: string;
+  description: string;
+  /** parameter → what a use passes for it (a payload path, or a template), in words */
+  parameters: Record<string, string>;
+  /** the parameters every use must pass; a left-out optional one acts as a payload value that is never present */
+  required: string[];
+  template: Json;
 }
 
 export interface FormDefinition {

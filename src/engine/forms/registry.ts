@@ -1,13 +1,15 @@
-// Loads every form the gateway knows from data: mappings/*.mapping.json, the Questionnaires and code maps they
-// name, and the generated payload schemas. A mapping that does not fit its Questionnaire stops start-up with a
-// message naming the file and item, rather than failing on the first request that hits it.
+// Loads every form the gateway knows from data: mappings/*.mapping.json with the shared snippets they use
+// (mappings/snippets/), the Questionnaires and code maps they name, and the generated payload schemas. A mapping
+// that does not fit its Questionnaire, or a snippet use that does not resolve, stops start-up with a message
+// naming the file and place, rather than failing on the first request that hits it.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Questionnaire } from 'fhir/r4.js';
 import { PROJECT_ROOT } from '../../base/project.js';
-import { indexItems, type FormDefinition, type FormMapping } from './form-definition.js';
+import { indexItems, type FormDefinition, type FormMapping, type MappingSnippet } from './form-definition.js';
+import { expandSnippets, loadSnippets } from './snippets.js';
 import { isMultiResource } from './template.js';
-import type { JsonObject } from '../../base/json-paths.js';
+import type { Json, JsonObject } from '../../base/json-paths.js';
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
@@ -69,13 +71,27 @@ export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): str
   return problems;
 }
 
+/** A mapping file as the engine uses it: its snippet uses replaced by the snippets' templates (at load time). */
+export function readMapping(
+  root: string,
+  mappingFile: string,
+  snippets: ReadonlyMap<string, MappingSnippet> = loadSnippets(root),
+): FormMapping {
+  const raw = readJson<FormMapping>(join(root, 'mappings', mappingFile));
+  const parts: Record<string, Json> = { resources: raw.resources };
+  if (raw.questionnaireResponse) parts.questionnaireResponse = raw.questionnaireResponse;
+  const expanded = expandSnippets(parts, snippets, `mappings/${mappingFile}`);
+  return { ...raw, ...(expanded as Pick<FormMapping, 'resources' | 'questionnaireResponse'>) };
+}
+
 export function loadFormDefinitionSansSchema(
   root: string,
   mappingFile: string,
   questionnaires: Map<string, Questionnaire>,
   codeMaps: Map<string, Record<string, string | number>>,
+  snippets: ReadonlyMap<string, MappingSnippet> = loadSnippets(root),
 ): Omit<FormDefinition, 'payloadSchema'> {
-  const mapping = readJson<FormMapping>(join(root, 'mappings', mappingFile));
+  const mapping = readMapping(root, mappingFile, snippets);
   const questionnaire = questionnaires.get(mapping.questionnaire);
   if (!questionnaire)
     throw new Error(`mappings/${mappingFile}: no Questionnaire with url ${mapping.questionnaire} in profiles/`);
@@ -114,9 +130,10 @@ export const mappingFiles = (root: string): string[] =>
 export function loadFormRegistry(root = PROJECT_ROOT): FormRegistry {
   const questionnaires = loadQuestionnaires(join(root, 'profiles'));
   const codeMaps = loadCodeMaps(root);
+  const snippets = loadSnippets(root);
   const forms = new Map<string, FormDefinition>();
   for (const file of mappingFiles(root)) {
-    const def = loadFormDefinitionSansSchema(root, file, questionnaires, codeMaps);
+    const def = loadFormDefinitionSansSchema(root, file, questionnaires, codeMaps, snippets);
     const schemaFile = join(root, 'profiles', 'schemas', `${def.name}.schema.json`);
     if (!existsSync(schemaFile)) throw new Error(`${schemaFile} is missing: run npm run profiles:build`);
     forms.set(def.name, { ...def, payloadSchema: readJson<JsonObject>(schemaFile) });

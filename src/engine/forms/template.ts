@@ -15,7 +15,7 @@
 //                                          of the current $each element); lets fixed content (a class type, a unit)
 //                                          go with an optional value instead of standing alone
 // Substitution is structural (never string replacement), and absent values drop their element: nothing empty
-// is emitted.
+// is emitted. Shared snippets ($snippet/$param) never get here: the registry expands them at load time (snippets.ts).
 import { issue, type Issue } from '../../base/outcome.js';
 import { parseDate } from './era-date.js';
 import type { FormDefinition } from './form-definition.js';
@@ -178,6 +178,21 @@ export function resolveResources(t: JsonObject, ctx: TemplateContext, where: str
   const r = resolve(t, ctx, {}, where);
   return isObject(r) ? [r] : [];
 }
+
+// Constant templates never reach the context (only directives read it), so an empty one will do.
+const NO_CONTEXT: TemplateContext = {
+  def: { name: '(constant)' } as FormDefinition,
+  payload: {},
+  refs: new Map(),
+  issues: [],
+};
+
+/**
+ * A template without directives, resolved as a request would resolve it: what it emits whatever the payload, or
+ * undefined when it is only scaffolding (a `system` without its value). Snippet expansion asks this about what an
+ * omitted parameter left behind, so load time drops exactly what every request would have dropped.
+ */
+export const resolveConstant = (t: Json): Json | undefined => resolve(t, NO_CONTEXT, {}, '');
 
 export const isMultiResource = (t: JsonObject): boolean => isEach(t);
 
