@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { systemClock, type Clock } from '../base/clock.js';
 import { PROJECT_ROOT } from '../base/project.js';
 import { createAccessPolicy, type AccessPolicy } from './access/policy.js';
+import type { FormDocument } from './forms/assemble-document.js';
 import { loadFormRegistry, type FormRegistry } from './forms/registry.js';
 import { loadSearchParameters, type SearchParameterRegistry } from './search/search-parameters.js';
 import type { Store } from './storage/store.js';
@@ -15,6 +16,14 @@ export interface DocumentEvents {
   stored?(form: string): void;
 }
 
+/**
+ * Builds a form document (translate + validate, no store): inline by default; the server hands it to worker
+ * threads so this CPU work runs beside the I/O on the other cores (services/documents/build-pool.ts).
+ */
+export interface DocumentBuilder {
+  build(form: string, submitter: string, payload: unknown, now: string): Promise<FormDocument>;
+}
+
 export interface GatewayContext {
   store: Store;
   forms: FormRegistry;
@@ -23,6 +32,7 @@ export interface GatewayContext {
   policy: AccessPolicy;
   clock: Clock;
   events?: DocumentEvents;
+  builder?: DocumentBuilder;
 }
 
 export async function createGatewayContext(

@@ -13,6 +13,7 @@ import { PgStore } from '../../engine/storage/pg-store.js';
 import { SqliteStore } from '../../engine/storage/sqlite-store.js';
 import type { Store } from '../../engine/storage/store.js';
 import { PROJECT_ROOT } from '../../base/project.js';
+import { startBuildPool } from '../../services/documents/build-pool.js';
 import { createExpressApp } from './express-app.js';
 import { createOpenApiCheck } from './openapi-check.js';
 
@@ -42,7 +43,12 @@ export async function startGateway(
   const store =
     opts.store ?? (cfg.databaseUrl ? await PgStore.connect(cfg.databaseUrl) : new SqliteStore(databaseFile(cfg)));
   const metrics = createMetrics();
-  const ctx = await createGatewayContext(store);
+  // The document-building workers load their forms and profiles while the main thread loads its own.
+  const [ctx, pool] = await Promise.all([
+    createGatewayContext(store),
+    cfg.workers > 0 ? startBuildPool(PROJECT_ROOT, cfg.workers) : undefined,
+  ]);
+  if (pool) ctx.builder = pool;
   ctx.events = { stored: (form) => metrics.documentsStored.inc({ form }) };
   const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
   let shuttingDown = false;
@@ -67,7 +73,7 @@ export async function startGateway(
   });
   const port = (server.address() as AddressInfo).port;
   const url = `https://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
-  logger.info({ url, store: store.kind }, 'kaigo-gateway listening');
+  logger.info({ url, store: store.kind, workers: pool?.size ?? 0 }, 'kaigo-gateway listening');
 
   let closing: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
@@ -80,6 +86,7 @@ export async function startGateway(
       while (inFlight.count > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       server.closeAllConnections();
       await closed;
+      await pool?.close();
       await store.close();
       logger.info('stopped');
     })());

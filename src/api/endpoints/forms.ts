@@ -2,7 +2,7 @@
 import type { DocumentReference } from 'fhir/r4.js';
 import type { Party } from '../../base/party.js';
 import { storedPayload } from '../../services/documents/stored-payload.js';
-import { prepareDocument, storeDocument } from '../../services/documents/submit-document.js';
+import { prepareDocumentOffThread, storeDocument } from '../../services/documents/submit-document.js';
 import { notFound } from '../../base/outcome.js';
 import type { GatewayResponse } from '../request.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
@@ -21,8 +21,9 @@ export async function postForm(
   body: unknown,
 ): Promise<GatewayResponse> {
   const def = formOrThrow(ctx, name);
-  // Translate and validate before the transaction, so the write lock is held only for the writes.
-  const doc = prepareDocument(ctx, party, def, body);
+  // Translate and validate before the transaction (on a worker thread where the server has them), so the write
+  // lock is held only for the writes.
+  const doc = await prepareDocumentOffThread(ctx, party, def, body);
   const result = await ctx.store.transaction((tx) => storeDocument(ctx, tx, party, def, doc));
   if (result.created) ctx.events?.stored?.(def.name);
   return {

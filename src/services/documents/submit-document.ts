@@ -18,7 +18,10 @@ export interface SubmitResult {
   doc: FormDocument;
 }
 
-export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
+/** The parts of the context that building a document needs: no store, so a worker thread can hold them too. */
+export type DocumentEngine = Pick<GatewayContext, 'validator'>;
+
+export function validateDocument(ctx: DocumentEngine, doc: FormDocument): void {
   const issues: Issue[] = [
     ...ctx.validator.validate(doc.bundle, {
       profile: 'http://kaigo-gateway.jp/fhir/StructureDefinition/kaigo-document-bundle',
@@ -34,18 +37,45 @@ export function validateDocument(ctx: GatewayContext, doc: FormDocument): void {
   throwIfErrors(issues);
 }
 
-/** Policy, translation and validation: pure CPU work, done before any lock is taken. */
+/** Authorise before looking at the content: a party that may not submit learns nothing about validation. */
+export function authorizeSubmission(ctx: GatewayContext, party: Party, def: FormDefinition, payload: unknown): void {
+  ctx.policy.enforce(party, { action: 'submit', form: def.name, issuerCode: readKeys(def, payload).issuerCode });
+}
+
+/** Translation and validation of what we emit: pure CPU work (a worker thread may do it, see preparer.ts). */
+export function buildDocument(
+  ctx: DocumentEngine,
+  submitter: string,
+  def: FormDefinition,
+  payload: unknown,
+  now: string,
+): FormDocument {
+  const doc = formToFhir(def, payload, { now, submitter });
+  validateDocument(ctx, doc);
+  return doc;
+}
+
+/** Policy, translation and validation, done before any lock is taken. */
 export function prepareDocument(
   ctx: GatewayContext,
   party: Party,
   def: FormDefinition,
   payload: unknown,
 ): FormDocument {
-  // Authorise before looking at the content: a party that may not submit learns nothing about validation.
-  ctx.policy.enforce(party, { action: 'submit', form: def.name, issuerCode: readKeys(def, payload).issuerCode });
-  const doc = formToFhir(def, payload, { now: ctx.clock(), submitter: partyKey(party) });
-  validateDocument(ctx, doc);
-  return doc;
+  authorizeSubmission(ctx, party, def, payload);
+  return buildDocument(ctx, partyKey(party), def, payload, ctx.clock());
+}
+
+/** prepareDocument, with the build on the context's builder (worker threads in the server) when it has one. */
+export async function prepareDocumentOffThread(
+  ctx: GatewayContext,
+  party: Party,
+  def: FormDefinition,
+  payload: unknown,
+): Promise<FormDocument> {
+  if (!ctx.builder) return prepareDocument(ctx, party, def, payload);
+  authorizeSubmission(ctx, party, def, payload);
+  return ctx.builder.build(def.name, partyKey(party), payload, ctx.clock());
 }
 
 /** Runs inside the caller's transaction so a transaction Bundle can hold several documents atomically. */
