@@ -586,6 +586,38 @@ describe('validation', function () {
       ]);
     });
 
+    it('dates must exist and follow the R4 grammar, with the reason given; time answers take R4 times', () => {
+      const qr = validQr();
+      item(qr, 0, 0).answer = [{ valueDate: '2023-02-29' }];
+      item(qr, 0, 6).answer = [{ valueDateTime: '2024-04-01T10:15+09:00' }];
+      const issues = check(qr);
+      expect(errorPaths(issues)).to.deep.equal([
+        'QuestionnaireResponse.item[0].item[0].answer[0].valueDate',
+        'QuestionnaireResponse.item[0].item[6].answer[0].valueDateTime',
+      ]);
+      expect(issues.map((i) => i.diagnostics)).to.deep.equal([
+        "'2023-02-29': not an R4 date: there is no day 29 in 2023-02, which has 28 days",
+        "'2024-04-01T10:15+09:00': not an R4 dateTime: a time needs seconds (10:15:00 if they are not known)",
+      ]);
+      item(qr, 0, 0).answer = [{ valueDate: '2024-02-29' }];
+      item(qr, 0, 6).answer = [{ valueDateTime: '2024' }]; // any precision of a dateTime is a dateTime
+      expect(check(qr)).to.deep.equal([]);
+
+      const withTime = questionnaire();
+      withTime.item?.[0]?.item?.push({ linkId: '0-10', text: '時刻', type: 'time' });
+      const timed = validQr();
+      item(timed, 0).item?.push({ linkId: '0-10', answer: [{ valueTime: '10:15:00' }] });
+      expect(validateAgainstQuestionnaire(timed, withTime)).to.deep.equal([]);
+      item(timed, 0, 9).answer = [{ valueTime: '24:00:00' }];
+      const [bad, ...rest] = validateAgainstQuestionnaire(timed, withTime);
+      expect(rest).to.deep.equal([]);
+      expect(bad).to.include({
+        code: 'value',
+        expression: 'QuestionnaireResponse.item[0].item[9].answer[0].valueTime',
+        diagnostics: "'24:00:00': not an R4 time: 24:00 is not a time of day (hours run 00–23)",
+      });
+    });
+
     it('quantity must carry the unit of questionnaire-unit', () => {
       const qr = validQr();
       item(qr, 0, 3).answer = [{ valueQuantity: { value: 1605, unit: 'mm', system: UCUM, code: 'mm' } }];

@@ -3,53 +3,18 @@
 // `npm run profiles:build`; a test fails when the checked-in file is stale.
 import type { QuestionnaireItem } from 'fhir/r4.js';
 import { EXT, extensionValue, type FormDefinition } from './form-definition.js';
+import { ITEM_TYPES, itemTypeOf } from './item-types.js';
 import type { JsonObject } from '../../base/json-paths.js';
 
 type Schema = JsonObject;
-
-// Loose shape checks only; the engine then checks the date really exists (and that an era date fits its era).
-const DATE_PATTERN =
-  '^([0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?|(明治|大正|昭和|平成|令和|明|大|昭|平|令|[MTSHR])\\s*(元|[0-9０-９]{1,2})\\s*年.*)$';
-const DATETIME_PATTERN =
-  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})$';
 
 function valueSchema(item: QuestionnaireItem): Schema {
   const s: Schema = { title: item.text ?? item.linkId, description: `linkId ${item.linkId}` };
   const min = extensionValue<number>(item, EXT.minValue);
   const max = extensionValue<number>(item, EXT.maxValue);
-  switch (item.type) {
-    case 'string':
-    case 'text': {
-      s.type = 'string';
-      if (item.maxLength !== undefined) s.maxLength = item.maxLength;
-      const re = extensionValue<string>(item, EXT.regex);
-      if (re !== undefined) s.pattern = re;
-      break;
-    }
-    case 'boolean':
-      s.type = 'boolean';
-      break;
-    case 'integer':
-      s.type = 'integer';
-      break;
-    case 'decimal':
-    case 'quantity':
-      s.type = 'number';
-      break;
-    case 'date':
-      Object.assign(s, { type: 'string', pattern: DATE_PATTERN });
-      break;
-    case 'dateTime':
-      Object.assign(s, { type: 'string', pattern: DATETIME_PATTERN });
-      break;
-    case 'choice':
-      s.type = 'string';
-      s.enum = (item.answerOption ?? []).map((o) => o.valueCoding?.code ?? '');
-      s.description = `linkId ${item.linkId}: ${(item.answerOption ?? []).map((o) => `${o.valueCoding?.code}=${o.valueCoding?.display}`).join(', ')}`;
-      break;
-    default:
-      s.not = {};
-  }
+  const codec = itemTypeOf(item)?.payload;
+  // A type the engine does not carry accepts no value, so the schema cannot promise what the engine refuses.
+  Object.assign(s, codec ? codec.schema(item) : { not: {} });
   if (min !== undefined) s.minimum = min;
   if (max !== undefined) s.maximum = max;
   if (!item.repeats) return s;
@@ -124,4 +89,22 @@ export function payloadSchemaFor(def: Omit<FormDefinition, 'payloadSchema'>): Sc
   };
   addItems(def as FormDefinition, root, def.questionnaire.item);
   return root;
+}
+
+/** Schema patterns of the item types (dates), each with the reason a value fails it: the engine's own reason. */
+const GRAMMARS = new Map(
+  Object.values(ITEM_TYPES).flatMap((t) =>
+    t.payload?.grammar ? [[t.payload.grammar.pattern, t.payload.grammar.reason]] : [],
+  ),
+);
+
+/**
+ * Why `value` fails a `pattern` of these schemas, when the pattern is an item type's grammar (a date): the same
+ * text the engine and the QuestionnaireResponse validator give, rather than the regex. Undefined otherwise.
+ */
+export function patternMismatchReason(pattern: string, value: unknown): string | undefined {
+  const reason = GRAMMARS.get(pattern);
+  if (!reason || typeof value !== 'string') return undefined;
+  const why = reason(value);
+  return why === undefined ? undefined : `'${value}': ${why}`;
 }

@@ -3,6 +3,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { issue, type Issue } from '../../base/outcome.js';
 import type { FormDefinition } from './form-definition.js';
+import { patternMismatchReason } from './payload-schema.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<FormDefinition, ValidateFunction>();
@@ -13,8 +14,24 @@ const dotted = (instancePath: string): string =>
     .filter(Boolean)
     .reduce((acc, seg) => (/^[0-9]+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 
-function toIssue(e: ErrorObject): Issue {
+/** The value a JSON pointer names (ajv reports where, not what, unless asked to copy every value). */
+const valueAt = (root: unknown, pointer: string): unknown =>
+  pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>(
+      (cur, seg) => (cur !== null && typeof cur === 'object' ? (cur as Record<string, unknown>)[seg] : undefined),
+      root,
+    );
+
+function toIssue(e: ErrorObject, payload: unknown): Issue {
   const at = dotted(e.instancePath);
+  if (e.keyword === 'pattern') {
+    // A date grammar explains itself in the words the engine and the QuestionnaireResponse validator use.
+    const why = patternMismatchReason(String(e.params.pattern), valueAt(payload, e.instancePath));
+    if (why !== undefined) return issue('value', why, at);
+  }
   switch (e.keyword) {
     case 'required': {
       const p = at ? `${at}.${String(e.params.missingProperty)}` : String(e.params.missingProperty);
@@ -48,5 +65,5 @@ export function validatePayload(def: FormDefinition, payload: unknown): Issue[] 
     compiled.set(def, validate);
   }
   if (validate(payload)) return [];
-  return (validate.errors ?? []).map(toIssue);
+  return (validate.errors ?? []).map((e) => toIssue(e, payload));
 }

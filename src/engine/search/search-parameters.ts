@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import fhirpath, { type Model } from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Bundle, SearchParameter } from 'fhir/r4.js';
+import { searchRange, systemOffsetAt } from '../../base/fhir-dates.js';
+import { isoWithOffset } from '../../base/clock.js';
 import type { IndexRow } from '../storage/store.js';
 
 export type SpType = 'token' | 'string' | 'date' | 'reference';
@@ -38,21 +40,26 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
   return reg;
 }
 
-/** A FHIR date/dateTime/instant → [low, high] in local time as written (offset dropped). */
+// The search index and the store compare dates as local wall-clock text, YYYY-MM-DDTHH:MM:SS in the zone the
+// gateway runs in (the zone meta.lastUpdated is written in), with both ends included. Japan has one offset all
+// year, so there this order is the order of instants.
+// Past 9999-12-31 (an offset can push a value there) toISOString writes +010000-…, which would sort first.
+const localText = (instantMs: number): string => {
+  const text = isoWithOffset(new Date(instantMs)).slice(0, 19);
+  return text.startsWith('+') ? '9999-12-31T23:59:59' : text;
+};
+
+/**
+ * A FHIR date, dateTime or instant, or a date search value → the seconds it covers, [low, high] both included, as
+ * local text. An offset is honoured (`…T01:15:00Z` is 10:15:00 in Japan); a value without one is local time (the
+ * search page: "the server's local time zone should be assumed"). Undefined when the value is not a date.
+ */
 export function dateRange(v: string): { low: string; high: string } | undefined {
-  const m = /^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?)?)?)?/.exec(v);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  if (h !== undefined) {
-    const t = `${y}-${mo}-${d}T${h}:${mi}:${s ?? '00'}`;
-    return { low: t, high: s === undefined ? `${y}-${mo}-${d}T${h}:${mi}:59` : t };
-  }
-  if (d !== undefined) return { low: `${y}-${mo}-${d}T00:00:00`, high: `${y}-${mo}-${d}T23:59:59` };
-  if (mo !== undefined) {
-    const last = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
-    return { low: `${y}-${mo}-01T00:00:00`, high: `${y}-${mo}-${String(last).padStart(2, '0')}T23:59:59` };
-  }
-  return { low: `${y}-01-01T00:00:00`, high: `${y}-12-31T23:59:59` };
+  const r = searchRange(v, systemOffsetAt);
+  if (!r) return undefined;
+  const lowSecond = Math.floor(r.low / 1000) * 1000;
+  const lastSecond = Math.ceil(r.high / 1000) * 1000 - 1000;
+  return { low: localText(lowSecond), high: localText(lastSecond) };
 }
 
 function rowsFor(p: IndexedParam, v: unknown): IndexRow[] {

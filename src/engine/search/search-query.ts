@@ -1,5 +1,6 @@
 // URL search parameters → a SearchQuery for the store. Unknown parameters and modifiers are refused (400)
 // rather than silently ignored: a search that quietly drops a filter returns more than the caller asked for.
+import { searchDateProblem } from '../../base/fhir-dates.js';
 import { badRequest, issue, OperationOutcomeError, type Issue } from '../../base/outcome.js';
 import { dateRange, type SearchParameterRegistry } from './search-parameters.js';
 import type { SearchClause, SearchQuery } from '../storage/store.js';
@@ -12,22 +13,18 @@ export const MAX_COUNT = 100;
 
 type Prefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
+/** A date value: optional prefix, then the search page's date format (base/fhir-dates.ts), calendar included. */
 function parseDateValue(
   raw: string,
   name: string,
   issues: Issue[],
 ): { prefix: Prefix; low: string; high: string } | undefined {
-  const m = /^(eq|ne|lt|le|gt|ge)?(.+)$/.exec(raw);
-  const range = m ? dateRange(m[2]!) : undefined;
-  if (
-    !m ||
-    !range ||
-    !/^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/.test(
-      m[2]!,
-    )
-  ) {
+  const m = /^(eq|ne|lt|le|gt|ge)?(.*)$/.exec(raw)!;
+  const problem = searchDateProblem(m[2]!);
+  const range = problem === undefined ? dateRange(m[2]!) : undefined;
+  if (!range) {
     issues.push(
-      issue('invalid', `${name}=${raw}: expected [eq|ne|lt|le|gt|ge]YYYY[-MM[-DD[Thh:mm[:ss][offset]]]]`, name),
+      issue('invalid', `${name}=${raw}: ${problem ?? 'not a date'} (after an optional prefix eq|ne|lt|le|gt|ge)`, name),
     );
     return undefined;
   }

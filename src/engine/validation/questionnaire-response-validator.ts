@@ -2,7 +2,6 @@
 // profile validator does. Every problem is collected with its path; nothing throws.
 // Not interpreted (our forms do not use them): enableWhen, answerValueSet, initial, readOnly.
 import type {
-  Coding,
   Questionnaire,
   QuestionnaireItem,
   QuestionnaireResponse,
@@ -10,64 +9,17 @@ import type {
   QuestionnaireResponseItemAnswer,
 } from 'fhir/r4.js';
 import { issue, type Issue } from '../../base/outcome.js';
+import { constraintsOf, type ItemConstraints } from '../forms/item-constraints.js';
+import { itemTypeOf, type AnswerKey } from '../forms/item-types.js';
 
-const EXT = {
-  regex: 'http://hl7.org/fhir/StructureDefinition/regex',
-  unit: 'http://hl7.org/fhir/StructureDefinition/questionnaire-unit',
-  minValue: 'http://hl7.org/fhir/StructureDefinition/minValue',
-  maxValue: 'http://hl7.org/fhir/StructureDefinition/maxValue',
-  maxOccurs: 'http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs',
-} as const;
-
-/** Which answer value[x] each item type takes (R4 Questionnaire item-type table). */
-const VALUE_KEYS: Record<string, readonly string[]> = {
-  boolean: ['valueBoolean'],
-  decimal: ['valueDecimal'],
-  integer: ['valueInteger'],
-  date: ['valueDate'],
-  dateTime: ['valueDateTime'],
-  time: ['valueTime'],
-  string: ['valueString'],
-  text: ['valueString'],
-  url: ['valueUri'],
-  choice: ['valueCoding'],
-  'open-choice': ['valueCoding', 'valueString'],
-  attachment: ['valueAttachment'],
-  reference: ['valueReference'],
-  quantity: ['valueQuantity'],
-};
-
-// R4 regexes. dateTime: a time part needs seconds and an offset (Medplum's regex accepts neither rule).
-const R4_DATE = /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1]))?)?$/;
-const R4_DATETIME =
-  /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/;
-
-/** What we precompute per Questionnaire item (regexes compiled once; Questionnaires are reused for every QR). */
+/** Where each item sits (to say where a misplaced one belongs) and what it asks (read once per item). */
 interface ItemInfo {
   def: QuestionnaireItem;
   parent: string | undefined;
-  regex?: RegExp | string; // string = the compile error
-  unit?: Coding;
-  maxOccurs?: number;
-  min?: number | string;
-  max?: number | string;
+  constraints: ItemConstraints;
 }
 
 const indexes = new WeakMap<Questionnaire, Map<string, ItemInfo>>();
-
-function ext(def: QuestionnaireItem, url: string) {
-  return def.extension?.find((e) => e.url === url);
-}
-
-function bound(def: QuestionnaireItem, url: string): number | string | undefined {
-  const e = ext(def, url) as Record<string, unknown> | undefined;
-  if (!e) return undefined;
-  for (const k of ['valueInteger', 'valueDecimal', 'valueDate', 'valueDateTime', 'valueTime']) {
-    const v = e[k];
-    if (typeof v === 'number' || typeof v === 'string') return v;
-  }
-  return undefined;
-}
 
 function indexOf(q: Questionnaire): Map<string, ItemInfo> {
   const cached = indexes.get(q);
@@ -75,24 +27,7 @@ function indexOf(q: Questionnaire): Map<string, ItemInfo> {
   const map = new Map<string, ItemInfo>();
   const walk = (items: readonly QuestionnaireItem[] | undefined, parent: string | undefined): void => {
     for (const def of items ?? []) {
-      const info: ItemInfo = { def, parent };
-      const pattern = ext(def, EXT.regex)?.valueString;
-      if (pattern !== undefined) {
-        try {
-          info.regex = new RegExp(`^(?:${pattern})$`, 'u'); // the whole answer must match
-        } catch (err) {
-          info.regex = (err as Error).message;
-        }
-      }
-      const unit = ext(def, EXT.unit)?.valueCoding;
-      if (unit) info.unit = unit;
-      const maxOccurs = ext(def, EXT.maxOccurs)?.valueInteger;
-      if (maxOccurs !== undefined) info.maxOccurs = maxOccurs;
-      const min = bound(def, EXT.minValue);
-      if (min !== undefined) info.min = min;
-      const max = bound(def, EXT.maxValue);
-      if (max !== undefined) info.max = max;
-      if (!map.has(def.linkId)) map.set(def.linkId, info);
+      if (!map.has(def.linkId)) map.set(def.linkId, { def, parent, constraints: constraintsOf(def) });
       walk(def.item, def.linkId);
     }
   };
@@ -161,7 +96,7 @@ function checkLevel(
   });
   for (const def of defs) {
     const occ = occurrences.get(def.linkId) ?? [];
-    const info = index.get(def.linkId) ?? { def, parent: parentLinkId };
+    const info = index.get(def.linkId) ?? { def, parent: parentLinkId, constraints: constraintsOf(def) };
     const itemPath = (n: number): string => `${containerPath}.item[${n}]`;
     if (occ.length === 0) {
       if (def.required) out.push(issue('required', `Required item '${def.linkId}' is missing`, containerPath));
@@ -221,13 +156,14 @@ function checkCount(
   what: string,
   out: Issue[],
 ): void {
-  const limit = def.repeats ? (info.maxOccurs ?? Infinity) : 1;
+  const limit = def.repeats ? (info.constraints.maxOccurs ?? Infinity) : 1;
   if (count > limit) {
     const why = def.repeats ? `maxOccurs is ${limit}` : 'it does not repeat';
     out.push(issue('structure', `Item '${def.linkId}' has ${count} ${what}s but ${why}`, pathOf(limit)));
   }
 }
 
+/** One value, of the value[x] the item type takes, checked as the item type says (item-types.ts). */
 function checkAnswer(a: QuestionnaireResponseItemAnswer, info: ItemInfo, path: string, out: Issue[]): void {
   const def = info.def;
   const keys = Object.keys(a).filter((k) => k.startsWith('value') && /^[A-Z]/.test(k.slice(5)));
@@ -243,123 +179,13 @@ function checkAnswer(a: QuestionnaireResponseItemAnswer, info: ItemInfo, path: s
     return;
   }
   const vpath = `${path}.${key}`;
-  const expected = VALUE_KEYS[def.type] ?? [];
-  if (!expected.includes(key)) {
+  const type = itemTypeOf(def);
+  const expected: readonly string[] = type?.valueKeys ?? [];
+  if (!type || !expected.includes(key)) {
     const want = expected.length ? expected.join(' or ') : 'no answer';
     out.push(issue('value', `Item '${def.linkId}' is of type ${def.type}: expected ${want}, found ${key}`, vpath));
     return;
   }
-  const value = (a as Record<string, unknown>)[key];
-  const wrongType = (t: string): void => void out.push(issue('value', `${key} must be a ${t}`, vpath));
-  switch (key) {
-    case 'valueString':
-      if (typeof value !== 'string') return wrongType('string');
-      if (def.maxLength !== undefined && [...value].length > def.maxLength) {
-        out.push(
-          issue(
-            'value',
-            `'${def.linkId}' allows at most ${def.maxLength} characters, found ${[...value].length}`,
-            vpath,
-          ),
-        );
-      }
-      break;
-    case 'valueBoolean':
-      if (typeof value !== 'boolean') return wrongType('boolean');
-      break;
-    case 'valueInteger':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return wrongType('integer');
-      break;
-    case 'valueDecimal':
-      if (typeof value !== 'number' || !Number.isFinite(value)) return wrongType('number');
-      break;
-    case 'valueDate':
-      if (typeof value !== 'string' || !R4_DATE.test(value)) return wrongType('date (YYYY, YYYY-MM or YYYY-MM-DD)');
-      break;
-    case 'valueDateTime':
-      if (typeof value !== 'string' || !R4_DATETIME.test(value))
-        return wrongType('dateTime (a time needs seconds and an offset such as +09:00)');
-      break;
-    case 'valueCoding':
-      return checkCoding(value as Coding, def, vpath, out);
-    case 'valueQuantity':
-      return checkQuantity(value as { value?: unknown; system?: string; code?: string }, info, vpath, out);
-  }
-  checkOptions(value, key, def, vpath, out);
-  checkRegex(value, info, vpath, out);
-  checkRange(value, info, vpath, out);
-}
-
-function checkCoding(c: Coding, def: QuestionnaireItem, path: string, out: Issue[]): void {
-  const options = (def.answerOption ?? []).map((o) => o.valueCoding).filter((o): o is Coding => o !== undefined);
-  const match = options.find((o) => o.system === c?.system && o.code === c?.code);
-  if (!match) {
-    out.push(
-      issue('code-invalid', `${c?.system ?? ''}|${c?.code ?? ''} is not an answer option of '${def.linkId}'`, path),
-    );
-  } else if (c.display !== undefined && c.display !== match.display) {
-    out.push(
-      issue(
-        'value',
-        `display '${c.display}' differs from the option's '${match.display ?? '(none)'}'`,
-        `${path}.display`,
-      ),
-    );
-  }
-}
-
-function checkQuantity(
-  q: { value?: unknown; system?: string; code?: string },
-  info: ItemInfo,
-  path: string,
-  out: Issue[],
-): void {
-  if (typeof q !== 'object' || q === null || typeof q.value !== 'number') {
-    out.push(issue('value', 'valueQuantity needs a numeric value', path));
-    return;
-  }
-  const unit = info.unit;
-  if (unit && (q.system !== unit.system || q.code !== unit.code)) {
-    out.push(
-      issue(
-        'value',
-        `Unit must be ${unit.code ?? ''} (${unit.system ?? ''}), found ${q.code ?? '(none)'} (${q.system ?? '(none)'})`,
-        path,
-      ),
-    );
-    return; // min/max are in the item's unit: comparing a value in another unit would only add noise
-  }
-  checkRange(q.value, info, `${path}.value`, out);
-}
-
-/** answerOption on non-choice items (R4 allows integer/date/time/string options): the value must be one of them. */
-function checkOptions(value: unknown, key: string, def: QuestionnaireItem, path: string, out: Issue[]): void {
-  const opts: unknown[] = (def.answerOption ?? [])
-    .map((o) => (o as Record<string, unknown>)[key])
-    .filter((v) => v !== undefined);
-  if (opts.length > 0 && !opts.includes(value))
-    out.push(issue('code-invalid', `${String(value)} is not an answer option of '${def.linkId}'`, path));
-}
-
-function checkRegex(value: unknown, info: ItemInfo, path: string, out: Issue[]): void {
-  if (info.regex === undefined || (typeof value !== 'string' && typeof value !== 'number')) return;
-  if (typeof info.regex === 'string') {
-    out.push(issue('processing', `Questionnaire item '${info.def.linkId}' has an invalid regex: ${info.regex}`, path));
-  } else if (!info.regex.test(String(value))) {
-    out.push(issue('value', `'${String(value)}' does not match ${info.regex.source.slice(4, -2)}`, path));
-  }
-}
-
-/** Numbers compare numerically; dates/times compare as ISO strings of the same precision (else not compared). */
-function checkRange(value: unknown, info: ItemInfo, path: string, out: Issue[]): void {
-  const cmp = (b: number | string): number | undefined => {
-    if (typeof value === 'number' && typeof b === 'number') return value - b;
-    if (typeof value === 'string' && typeof b === 'string' && value.length === b.length)
-      return value < b ? -1 : value > b ? 1 : 0;
-    return undefined;
-  };
-  if (info.min !== undefined && (cmp(info.min) ?? 0) < 0)
-    out.push(issue('value', `${String(value)} is below the minimum ${info.min}`, path));
-  if (info.max !== undefined && (cmp(info.max) ?? 0) > 0)
-    out.push(issue('value', `${String(value)} is above the maximum ${info.max}`, path));
+  const at = (part?: string): string => (part === undefined ? vpath : `${vpath}.${part}`);
+  type.check(key as AnswerKey, (a as Record<string, unknown>)[key], info.constraints, at, out);
 }
