@@ -28,8 +28,10 @@ export interface RunningGateway {
 
 export async function startGateway(
   cfg: GatewayConfig,
-  opts: { logger?: Logger; store?: Store } = {},
+  /** root: the folder holding mappings/, profiles/ and openapi.yaml (default: this project's own) */
+  opts: { logger?: Logger; store?: Store; root?: string } = {},
 ): Promise<RunningGateway> {
+  const root = opts.root ?? PROJECT_ROOT;
   const logger = opts.logger ?? createLogger();
   let pkiDir = cfg.pkiDir;
   if (pkiDir === undefined) {
@@ -42,9 +44,9 @@ export async function startGateway(
   const store =
     opts.store ?? (cfg.databaseUrl ? await PgStore.connect(cfg.databaseUrl) : new SqliteStore(databaseFile(cfg)));
   const metrics = createMetrics();
-  const ctx = await createGatewayContext(store);
+  const ctx = await createGatewayContext(store, { root });
   ctx.events = { stored: (form) => metrics.documentsStored.inc({ form }) };
-  const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
+  const checkRequest = await createOpenApiCheck(join(root, 'openapi.yaml'));
   let shuttingDown = false;
   const inFlight = { count: 0 };
   const app = createExpressApp({
