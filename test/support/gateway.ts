@@ -71,7 +71,8 @@ export function clientFor(url: string, pkiDir: string, name: string): Client {
   };
 }
 
-export async function startTestGateway(opts: { databaseUrl?: string } = {}): Promise<TestGateway> {
+/** root: a folder with its own mappings/, profiles/ and openapi.yaml to serve instead of the project's. */
+export async function startTestGateway(opts: { databaseUrl?: string; root?: string } = {}): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kaigo-gw-test-'));
   const logLines: string[] = [];
   const sink = new Writable({
@@ -95,6 +96,7 @@ export async function startTestGateway(opts: { databaseUrl?: string } = {}): Pro
       ),
       {
         logger: createLogger({ level: 'info', destination: sink }),
+        ...(opts.root ? { root: opts.root } : {}),
       },
     );
   } catch (e) {

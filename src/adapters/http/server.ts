@@ -29,8 +29,10 @@ export interface RunningGateway {
 
 export async function startGateway(
   cfg: GatewayConfig,
-  opts: { logger?: Logger; store?: Store } = {},
+  /** root: the folder holding mappings/, profiles/ and openapi.yaml (default: this project's own) */
+  opts: { logger?: Logger; store?: Store; root?: string } = {},
 ): Promise<RunningGateway> {
+  const root = opts.root ?? PROJECT_ROOT;
   const logger = opts.logger ?? createLogger();
   let pkiDir = cfg.pkiDir;
   if (pkiDir === undefined) {
@@ -45,12 +47,12 @@ export async function startGateway(
   const metrics = createMetrics();
   // The document-building workers load their forms and profiles while the main thread loads its own.
   const [ctx, pool] = await Promise.all([
-    createGatewayContext(store),
-    cfg.workers > 0 ? startBuildPool(PROJECT_ROOT, cfg.workers) : undefined,
+    createGatewayContext(store, { root }),
+    cfg.workers > 0 ? startBuildPool(root, cfg.workers) : undefined,
   ]);
   if (pool) ctx.builder = pool;
   ctx.events = { stored: (form) => metrics.documentsStored.inc({ form }) };
-  const checkRequest = await createOpenApiCheck(join(PROJECT_ROOT, 'openapi.yaml'));
+  const checkRequest = await createOpenApiCheck(join(root, 'openapi.yaml'));
   let shuttingDown = false;
   const inFlight = { count: 0 };
   const app = createExpressApp({
