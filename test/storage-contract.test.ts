@@ -1,8 +1,10 @@
 // The Store contract, run against every implementation: embedded SQLite and PostgreSQL.
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { PgStore } from '../src/engine/storage/pg-store.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { allOf, anyOf, eq, NO_ROWS } from '../src/engine/storage/row-filter.js';
@@ -44,13 +46,75 @@ describe('Store contract', function () {
   for (const kind of ['sqlite', 'postgresql'] as const) {
     describe(kind, () => {
       let store: Store;
+      let location: string;
       beforeEach(async () => {
-        store =
-          kind === 'sqlite'
-            ? new SqliteStore(join(sqliteDir, `${Date.now()}-${Math.random()}.sqlite`))
-            : await PgStore.connect(await pgServer!.newDatabase());
+        location =
+          kind === 'sqlite' ? join(sqliteDir, `${Date.now()}-${Math.random()}.sqlite`) : await pgServer!.newDatabase();
+        store = kind === 'sqlite' ? new SqliteStore(location) : await PgStore.connect(location);
       });
       afterEach(async () => store.close());
+
+      /** The rows as stored, read beside the store (what the one shared write path leaves behind). */
+      const rows = async (sql: string): Promise<unknown[]> => {
+        if (kind === 'sqlite') {
+          const db = new Database(location, { readonly: true });
+          try {
+            return db.prepare(sql).all();
+          } finally {
+            db.close();
+          }
+        }
+        const c = new pg.Client({ connectionString: location });
+        await c.connect();
+        try {
+          return (await c.query(sql)).rows;
+        } finally {
+          await c.end();
+        }
+      };
+
+      it('writes the current row, one history row per version, and replaces the search rows', async () => {
+        await store.transaction((tx) => tx.put(rec('a')));
+        const second = await store.transaction((tx) =>
+          tx.put(rec('a', { index: [{ param: 'identifier', system: 'urn:test', value: 'a2' }] })),
+        );
+        expect(
+          await rows(
+            `SELECT type, id, version, last_updated, author, form, insurer_number, insured_number FROM resources`,
+          ),
+        ).to.deep.equal([
+          {
+            type: 'Patient',
+            id: 'a',
+            version: 2,
+            last_updated: second.resource.meta.lastUpdated,
+            author: 'medical-institution:1311234567',
+            form: 'shujii-ikensho',
+            insurer_number: '131011',
+            insured_number: null,
+          },
+        ]);
+        const [times] = (await rows(`SELECT last_updated_local, updated_ms FROM resources`)) as Array<{
+          last_updated_local: string;
+          updated_ms: number | string;
+        }>;
+        expect(times!.last_updated_local).to.equal(second.resource.meta.lastUpdated.slice(0, 19));
+        expect(Number(times!.updated_ms)).to.equal(Date.parse(second.resource.meta.lastUpdated));
+        const history = (await rows(`SELECT id, version, content FROM resource_history ORDER BY version`)) as Array<{
+          id: string;
+          version: number;
+          content: unknown;
+        }>;
+        expect(history.map((h) => [h.id, h.version])).to.deep.equal([
+          ['a', 1],
+          ['a', 2],
+        ]);
+        const v2 = typeof history[1]!.content === 'string' ? JSON.parse(history[1]!.content) : history[1]!.content;
+        expect(v2).to.deep.equal(second.resource);
+        expect(await rows(`SELECT type, id, param, system, value, high FROM search_index`)).to.deep.equal([
+          { type: 'Patient', id: 'a', param: 'identifier', system: 'urn:test', value: 'a2', high: null },
+        ]);
+      });
 
       it('creates, versions and reads back resources with meta', async () => {
         const a = await store.transaction((tx) => tx.put(rec('a')));

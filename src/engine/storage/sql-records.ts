@@ -1,0 +1,44 @@
+// Reading stored records, the same for both stores: the columns a record is made of, the row → record mapping,
+// and the two fixed reads (by id; by business identifier).
+import type { SqlExec } from './sql-exec.js';
+import type { AccessTag, StoredRecord } from './store.js';
+
+export interface ResourceRow {
+  author: string;
+  form: string | null;
+  insurer_number: string | null;
+  insured_number: string | null;
+  /** JSON text (SQLite) or already parsed (PostgreSQL JSONB) */
+  content: string | StoredRecord['resource'];
+}
+
+const RECORD_COLUMNS = ['author', 'form', 'insurer_number', 'insured_number', 'content'] as const;
+
+/** The select list of a record, qualified by the table alias the search SQL uses. */
+export const recordColumns = (alias: string): string => RECORD_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+
+export function rowToRecord(row: ResourceRow): StoredRecord {
+  const access: AccessTag = { author: row.author };
+  if (row.form !== null) access.form = row.form;
+  if (row.insurer_number !== null) access.insurerNumber = row.insurer_number;
+  if (row.insured_number !== null) access.insuredNumber = row.insured_number;
+  const resource =
+    typeof row.content === 'string' ? (JSON.parse(row.content) as StoredRecord['resource']) : row.content;
+  return { resource, access };
+}
+
+export async function readRecord(db: SqlExec, type: string, id: string): Promise<StoredRecord | undefined> {
+  const [row] = await db.all<ResourceRow>(
+    `SELECT ${RECORD_COLUMNS.join(', ')} FROM resources WHERE type = ? AND id = ?`,
+    [type, id],
+  );
+  return row ? rowToRecord(row) : undefined;
+}
+
+export async function findIdsByIdentifier(db: SqlExec, type: string, system: string, value: string): Promise<string[]> {
+  const rows = await db.all<{ id: string }>(
+    `SELECT DISTINCT id FROM search_index WHERE type = ? AND param = 'identifier' AND system = ? AND value = ?`,
+    [type, system, value],
+  );
+  return rows.map((r) => r.id);
+}
