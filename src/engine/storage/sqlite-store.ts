@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Resource } from 'fhir/r4.js';
-import { AsyncMutex } from './async-mutex.js';
+import { GroupCommitter } from './group-commit.js';
 import { migrateSqlite } from './migrations/run-sqlite.js';
 import { buildWhere } from './sql-search.js';
 import { findIdsByIdentifier, readRecord, recordColumns, rowToRecord, type ResourceRow } from './sql-records.js';
@@ -19,7 +19,7 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly writerSql: SqliteExec;
   private readonly readerSql: SqliteExec;
-  private readonly mutex = new AsyncMutex();
+  private readonly committer: GroupCommitter;
   private closed = false;
 
   /** Opens (or creates) the database and migrates it to the latest schema; throws for one newer than this code. */
@@ -38,6 +38,17 @@ export class SqliteStore implements Store {
     this.reader = file === ':memory:' ? this.writer : new Database(file, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.writerSql = new SqliteExec(this.writer);
+    const w = this.writer;
+    this.committer = new GroupCommitter({
+      begin: () => w.exec('BEGIN IMMEDIATE'),
+      savepoint: () => w.exec('SAVEPOINT tx'),
+      release: () => w.exec('RELEASE tx'),
+      rollbackToSavepoint: () => w.exec('ROLLBACK TO tx'),
+      commit: () => w.exec('COMMIT'),
+      rollback: () => {
+        if (w.inTransaction) w.exec('ROLLBACK');
+      },
+    });
     this.readerSql = this.reader === this.writer ? this.writerSql : new SqliteExec(this.reader);
   }
 
@@ -50,25 +61,15 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
-      if (this.closed) throw new Error('store is closed');
-      const db = this.writer;
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        const result = await fn({
-          read: (type, id) => readRecord(this.writerSql, type, id),
-          findByIdentifier: (type, system, value) => findIdsByIdentifier(this.writerSql, type, system, value),
-          put: (rec) => putRecord(this.writerSql, rec),
-          // One writer at a time already (BEGIN IMMEDIATE under the mutex): nothing more to lock.
-          lock: async () => undefined,
-        });
-        db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
-    });
+    if (this.closed) throw new Error('store is closed');
+    const tx: StoreTx = {
+      read: (type, id) => readRecord(this.writerSql, type, id),
+      findByIdentifier: (type, system, value) => findIdsByIdentifier(this.writerSql, type, system, value),
+      put: (rec) => putRecord(this.writerSql, rec),
+      // One writer at a time already (one connection, transactions run one after another): nothing more to lock.
+      lock: async () => undefined,
+    };
+    return this.committer.run(() => fn(tx));
   }
 
   async search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }> {
@@ -94,12 +95,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.mutex.run(async () => {
-      if (this.closed) return;
-      this.closed = true;
-      if (this.reader !== this.writer) this.reader.close();
-      this.writer.close();
-    });
+    if (this.closed) return;
+    this.closed = true;
+    await this.committer.idle();
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
   }
 }
 
