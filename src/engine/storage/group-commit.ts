@@ -44,7 +44,12 @@ export class GroupCommitter {
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length) await this.runGroup(this.queue.splice(0, this.maxGroup));
+      while (this.queue.length) {
+        // Let the event loop deliver what is ready (request bodies, finished builds) before the group closes:
+        // on one thread a commit blocks, so without this pause a group would almost always hold one transaction.
+        await new Promise((r) => setImmediate(r));
+        await this.runGroup(this.queue.splice(0, this.maxGroup));
+      }
     } finally {
       this.running = false;
     }
