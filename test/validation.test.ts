@@ -87,7 +87,7 @@ function validQr(): QuestionnaireResponse {
           },
         ],
       },
-      // A blank form box as printed: one full-width space (valid R4, see the Medplum quirk in base-validator.ts).
+      // A blank form box as printed: one full-width space (valid R4; U+3000 is not whitespace in R4).
       { linkId: '2', item: [{ linkId: '2-1', answer: [{ valueString: '　' }] }] },
     ],
   };
@@ -174,7 +174,7 @@ describe('validation', function () {
   this.timeout(30000);
   before(() => loadBaseDefinitions());
 
-  describe('base R4 validation (Medplum 4.5.2)', () => {
+  describe('base R4 validation (the compiled R4 validator)', () => {
     const jpCore = readdirSync(JP_CORE).filter((f) => /^(Patient|Practitioner|Organization)-.*\.json$/.test(f));
     const clins = readdirSync(JP_CLINS).filter((f) => f.endsWith('.json'));
 
