@@ -15,8 +15,8 @@
 // same documents into an empty store, alternating. Variants are interleaved in rounds, direction alternating, so
 // drift of the shared machine hits all of them alike. Latency p50/p99 in ms; "× base" is p50 ÷ the baseline p50.
 //
-//   TZ=Asia/Tokyo node --import tsx bench/scale-search.ts                 10k and 100k (≈ 5 min, ≈ 6 GB in /tmp)
-//   TZ=Asia/Tokyo node --import tsx bench/scale-search.ts --with-1m       also 1M (≈ 60 GB of disk, ≈ 30 min more)
+//   TZ=Asia/Tokyo node --import tsx bench/scale-search.ts                 10k and 100k (≈ 10 min, ≈ 6 GB temporary)
+//   TZ=Asia/Tokyo node --import tsx bench/scale-search.ts --with-1m       also 1M (≈ 60 GB of disk, ≈ 1 h more)
 //   --sizes 2000,20000 --persons 10000 --seed 42 --seconds 2 --dir DIR --keep
 import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
