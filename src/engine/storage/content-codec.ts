@@ -1,9 +1,10 @@
 // How a resource's JSON is kept in the `content` columns, for both stores.
 //
 // SQLite: a BLOB, one codec byte and then the raw-deflated UTF-8 JSON. Care-form JSON (Japanese text, UUIDs,
-// repeated FHIR keys) shrinks about 4×, for a write cost of about one JSON.stringify of the same Bundle
-// (bench/storage-size.ts measures it). TEXT rows, as stored before migration 3, are read as they are: SQLite's
-// dynamic typing lets one column hold both, and the type of the value says which it is.
+// repeated FHIR keys) shrinks to about 0.3 of its bytes; compressing all a document stores costs about twice a
+// JSON.stringify + JSON.parse of its Bundle, inflating it about one (bench/storage-size.ts measures both).
+// TEXT rows, as stored before migration 3, are read as they are: SQLite's dynamic typing lets one column hold
+// both, and the type of the value says which it is.
 //
 // PostgreSQL: JSONB, which the server compresses itself (TOAST) and can query; the driver sends JSON text and
 // hands back the parsed value.
@@ -17,8 +18,8 @@ import type { SqlDialect } from './sql-exec.js';
 export const DEFLATE_RAW = 0x01;
 
 /**
- * zlib level 1: within about 8 % of level 6's size on care-form documents, at about half its CPU time (measured
- * by bench/storage-size.ts), so the write path stays close to the cost of the JSON.stringify it already does.
+ * zlib level 1, the cheapest: on care-form documents level 6 is only about 5 % smaller, for about 1.5 times the
+ * CPU (bench/storage-size.ts), and the store is well within its size budget at level 1.
  */
 const DEFLATE_LEVEL = 1;
 

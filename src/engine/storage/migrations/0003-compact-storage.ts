@@ -5,8 +5,9 @@
 // becomes a compressed BLOB.
 //
 // On SQLite the step walks each table by rowid in batches, so only one batch of rows is ever in memory however
-// large the database (SQLite spills the transaction's changed pages to the WAL as its page cache fills). The rewrite frees many
-// pages, which a SQLite file keeps (as free pages) unless it is vacuumed, hence `vacuumSqliteAfter`.
+// large the database (SQLite spills the transaction's changed pages to the WAL as its page cache fills). The
+// rewrite frees many pages, which a SQLite file keeps (as free pages) unless it is vacuumed, hence
+// `vacuumSqliteAfter`.
 // PostgreSQL keeps JSONB, which it compresses itself (TOAST, pglz: lz4 measured no smaller on these documents),
 // so only the history rows go, in one statement the server runs as a join (nothing comes to the client);
 // autovacuum makes their space reusable without locking writers out.
