@@ -5,7 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { contentJson, parseContent, type ContentValue } from '../src/engine/storage/content-codec.js';
+import { pgExec } from '../src/engine/storage/pg-exec.js';
 import { PgStore } from '../src/engine/storage/pg-store.js';
+import type { SqlExec } from '../src/engine/storage/sql-exec.js';
+import { readVersion } from '../src/engine/storage/sql-records.js';
+import { SqliteExec } from '../src/engine/storage/sqlite-exec.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { allOf, anyOf, eq, NO_ROWS } from '../src/engine/storage/row-filter.js';
 import type { ReadScope, Store, WriteRecord } from '../src/engine/storage/store.js';
@@ -73,8 +78,27 @@ describe('Store contract', function () {
         }
       };
 
-      it('writes the current row, one history row per version, and replaces the search rows', async () => {
-        await store.transaction((tx) => tx.put(rec('a')));
+      /** The shared read path over a connection of its own, beside the store. */
+      const withExec = async <T>(fn: (db: SqlExec) => Promise<T>): Promise<T> => {
+        if (kind === 'sqlite') {
+          const db = new Database(location, { readonly: true });
+          try {
+            return await fn(new SqliteExec(db));
+          } finally {
+            db.close();
+          }
+        }
+        const pool = new pg.Pool({ connectionString: location, max: 1 });
+        try {
+          return await fn(pgExec(pool));
+        } finally {
+          await pool.end();
+        }
+      };
+
+      // Each version is stored once: the current one in `resources`, superseded ones in `resource_history`.
+      it('writes the current row, moves the superseded version to history, and replaces the search rows', async () => {
+        const first = await store.transaction((tx) => tx.put(rec('a')));
         const second = await store.transaction((tx) =>
           tx.put(rec('a', { index: [{ param: 'identifier', system: 'urn:test', value: 'a2' }] })),
         );
@@ -100,20 +124,57 @@ describe('Store contract', function () {
         }>;
         expect(times!.last_updated_local).to.equal(second.resource.meta.lastUpdated.slice(0, 19));
         expect(Number(times!.updated_ms)).to.equal(Date.parse(second.resource.meta.lastUpdated));
-        const history = (await rows(`SELECT id, version, content FROM resource_history ORDER BY version`)) as Array<{
-          id: string;
-          version: number;
-          content: unknown;
-        }>;
-        expect(history.map((h) => [h.id, h.version])).to.deep.equal([
-          ['a', 1],
-          ['a', 2],
+        const history = (await rows(
+          `SELECT id, version, last_updated, content FROM resource_history ORDER BY version`,
+        )) as Array<{ id: string; version: number; last_updated: string; content: ContentValue }>;
+        expect(history.map((h) => [h.id, h.version, h.last_updated])).to.deep.equal([
+          ['a', 1, first.resource.meta.lastUpdated],
         ]);
-        const v2 = typeof history[1]!.content === 'string' ? JSON.parse(history[1]!.content) : history[1]!.content;
-        expect(v2).to.deep.equal(second.resource);
+        expect(parseContent(history[0]!.content)).to.deep.equal(first.resource);
+        const [current] = (await rows(`SELECT content FROM resources`)) as Array<{ content: ContentValue }>;
+        expect(parseContent(current!.content)).to.deep.equal(second.resource);
+        if (kind === 'sqlite') {
+          // compressed, and exactly the JSON text the put wrote
+          expect(current!.content).to.be.instanceOf(Uint8Array);
+          expect(contentJson(current!.content as Uint8Array)).to.equal(JSON.stringify(second.resource));
+          expect(contentJson(history[0]!.content as Uint8Array)).to.equal(JSON.stringify(first.resource));
+        }
         expect(await rows(`SELECT type, id, param, system, value, high FROM search_index`)).to.deep.equal([
           { type: 'Patient', id: 'a', param: 'identifier', system: 'urn:test', value: 'a2', high: null },
         ]);
+
+        const third = await store.transaction((tx) => tx.put(rec('a')));
+        expect((await rows(`SELECT version FROM resource_history ORDER BY version`)).length).to.equal(2);
+        await withExec(async (db) => {
+          expect(await readVersion(db, 'Patient', 'a', 1)).to.deep.equal(first.resource);
+          expect(await readVersion(db, 'Patient', 'a', 2)).to.deep.equal(second.resource);
+          expect(await readVersion(db, 'Patient', 'a', 3)).to.deep.equal(third.resource);
+          expect(await readVersion(db, 'Patient', 'a', 4)).to.equal(undefined);
+        });
+      });
+
+      it('a history row of the current version (as code before migration 3 wrote) does not stop the next', async () => {
+        const first = await store.transaction((tx) => tx.put(rec('a')));
+        const copy = `INSERT INTO resource_history (type, id, version, last_updated, content)
+          SELECT type, id, version, last_updated, content FROM resources`;
+        if (kind === 'sqlite') {
+          const db = new Database(location);
+          try {
+            db.exec(copy);
+          } finally {
+            db.close();
+          }
+        } else {
+          const c = new pg.Client({ connectionString: location });
+          await c.connect();
+          await c.query(copy).finally(() => c.end());
+        }
+        const second = await store.transaction((tx) => tx.put(rec('a')));
+        expect(second.resource.meta.versionId).to.equal('2');
+        expect(
+          (await rows(`SELECT version FROM resource_history`)).map((r) => (r as { version: number }).version),
+        ).to.deep.equal([1]);
+        await withExec(async (db) => expect(await readVersion(db, 'Patient', 'a', 1)).to.deep.equal(first.resource));
       });
 
       it('creates, versions and reads back resources with meta', async () => {

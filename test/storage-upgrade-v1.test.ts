@@ -4,7 +4,7 @@
 // the API, and the upgraded database takes new writes.
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -33,8 +33,12 @@ const countByType = (types: string[]): Record<string, number> => {
   return out;
 };
 
-/** Everything the fixture holds, read back through the store and through the API. */
-function readsBackEverything(open: () => Promise<Store>): void {
+/**
+ * Everything the fixture holds, read back through the store and through the API. `exactJson`: each record's JSON
+ * text is the very one the previous code's read gave (SQLite keeps the text as written; PostgreSQL's JSONB orders
+ * an object's keys its own way, as it always has).
+ */
+function readsBackEverything(open: () => Promise<Store>, exactJson: boolean): void {
   let store: Store;
   let ctx: Awaited<ReturnType<typeof createGatewayContext>>;
   before(async () => {
@@ -50,6 +54,7 @@ function readsBackEverything(open: () => Promise<Store>): void {
     for (const want of expected.resources) {
       const got = await store.read(want.resource.resourceType, want.resource.id);
       expect(got, `${want.resource.resourceType}/${want.resource.id}`).to.deep.equal(want);
+      if (exactJson) expect(JSON.stringify(got)).to.equal(JSON.stringify(want));
     }
   });
 
@@ -132,11 +137,32 @@ describe('upgrading a database written before versioned migrations', function ()
 
   describe('sqlite (the data directory opened by SqliteStore)', () => {
     let file: string;
+    let upgraded: { bytes: number; history: unknown; contentTypes: unknown };
     readsBackEverything(async () => {
       // a data directory as the previous gateway left it
       file = join(mkdtempSync(join(dir, 'data-')), 'kaigo-gateway.sqlite');
       copyFileSync(new URL('kaigo-gateway.sqlite', FIXTURE), file);
-      return new SqliteStore(file);
+      const store = new SqliteStore(file);
+      // as the upgrade left it, before the tests write to it; migration 3 vacuums and checkpoints, so the file
+      // alone holds the database
+      const db = new Database(file, { readonly: true });
+      try {
+        upgraded = {
+          bytes: statSync(file).size,
+          history: db.prepare('SELECT COUNT(*) AS n FROM resource_history').get(),
+          contentTypes: db.prepare(`SELECT typeof(content) AS t, COUNT(*) AS n FROM resources GROUP BY 1`).all(),
+        };
+      } finally {
+        db.close();
+      }
+      return store;
+    }, true);
+
+    it('keeps each version once, compressed, in a file less than half the size (migration 3)', () => {
+      expect(upgraded.bytes).to.be.below(statSync(new URL('kaigo-gateway.sqlite', FIXTURE)).size / 2);
+      // every fixture resource is at version 1: its history row was a second copy of the current version
+      expect(upgraded.history).to.deep.equal({ n: 0 });
+      expect(upgraded.contentTypes).to.deep.equal([{ t: 'blob', n: expected.resources.length }]);
     });
 
     it('is recorded as version 1 (not re-run) and migrated to the latest', () => {
@@ -156,6 +182,7 @@ describe('upgrading a database written before versioned migrations', function ()
   describe('postgresql (the version-1 schema, the fixture rows copied in, then PgStore)', () => {
     let server: TestPg;
     let url: string;
+    let historyRows: { before: number; after: number };
     after(() => server?.stop());
     readsBackEverything(async () => {
       server = await startTestPg();
@@ -183,7 +210,23 @@ describe('upgrading a database written before versioned migrations', function ()
         source.close();
         await c.end();
       }
-      return PgStore.connect(url);
+      const history = async (): Promise<number> => {
+        const c = new pg.Client({ connectionString: url });
+        await c.connect();
+        try {
+          return (await c.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM resource_history')).rows[0]!.n;
+        } finally {
+          await c.end();
+        }
+      };
+      const before = await history();
+      const store = await PgStore.connect(url);
+      historyRows = { before, after: await history() };
+      return store;
+    }, false);
+
+    it('keeps each version once (migration 3): the history rows of current versions are gone', () => {
+      expect(historyRows).to.deep.equal({ before: expected.resources.length, after: 0 });
     });
 
     it('is recorded as version 1 (not re-run) and migrated to the latest', async () => {

@@ -1,5 +1,6 @@
 // Reading stored records, the same for both stores: the columns a record is made of, the row → record mapping,
-// and the two fixed reads (by id; by business identifier).
+// the fixed reads (by id; by business identifier), and where a given version of a resource lives.
+import { parseContent, type ContentValue } from './content-codec.js';
 import type { SqlExec } from './sql-exec.js';
 import type { AccessTag, StoredRecord } from './store.js';
 
@@ -8,8 +9,8 @@ export interface ResourceRow {
   form: string | null;
   insurer_number: string | null;
   insured_number: string | null;
-  /** JSON text (SQLite) or already parsed (PostgreSQL JSONB) */
-  content: string | StoredRecord['resource'];
+  /** compressed JSON (SQLite BLOB), JSON text (SQLite rows from before migration 3), or parsed (PostgreSQL JSONB) */
+  content: ContentValue;
 }
 
 const RECORD_COLUMNS = ['author', 'form', 'insurer_number', 'insured_number', 'content'] as const;
@@ -22,9 +23,7 @@ export function rowToRecord(row: ResourceRow): StoredRecord {
   if (row.form !== null) access.form = row.form;
   if (row.insurer_number !== null) access.insurerNumber = row.insurer_number;
   if (row.insured_number !== null) access.insuredNumber = row.insured_number;
-  const resource =
-    typeof row.content === 'string' ? (JSON.parse(row.content) as StoredRecord['resource']) : row.content;
-  return { resource, access };
+  return { resource: parseContent<StoredRecord['resource']>(row.content), access };
 }
 
 export async function readRecord(db: SqlExec, type: string, id: string): Promise<StoredRecord | undefined> {
@@ -41,4 +40,22 @@ export async function findIdsByIdentifier(db: SqlExec, type: string, system: str
     [type, system, value],
   );
   return rows.map((r) => r.id);
+}
+
+/**
+ * One version of a resource as it was stored: the current version is in `resources`, a superseded one in
+ * `resource_history` (see sql-write.ts). Undefined when there is no such version.
+ */
+export async function readVersion(
+  db: SqlExec,
+  type: string,
+  id: string,
+  version: number,
+): Promise<StoredRecord['resource'] | undefined> {
+  const [row] = await db.all<{ content: ContentValue }>(
+    `SELECT content FROM resources WHERE type = ? AND id = ? AND version = ?
+     UNION ALL SELECT content FROM resource_history WHERE type = ? AND id = ? AND version = ?`,
+    [type, id, version, type, id, version],
+  );
+  return row ? parseContent<StoredRecord['resource']>(row.content) : undefined;
 }

@@ -1,7 +1,10 @@
 // The one write path of both stores: which rows a put() leaves behind is decided here. A put makes the next
 // version of a resource: the current row in `resources` (content plus the access tag and times searches filter
-// and sort on), the version kept in `resource_history`, and the resource's search rows replaced.
+// and sort on) and the resource's search rows replaced. Each version is stored once: the current one in
+// `resources`, and when a put supersedes it, its row moves to `resource_history` (copied inside the database,
+// never through here), which so holds superseded versions only.
 import { isoWithOffset } from '../../base/clock.js';
+import { storedContent } from './content-codec.js';
 import type { SqlExec } from './sql-exec.js';
 import type { StoredRecord, WriteRecord } from './store.js';
 
@@ -13,6 +16,12 @@ const UPSERT_RESOURCE = `INSERT INTO resources
     last_updated_local = excluded.last_updated_local, updated_ms = excluded.updated_ms, author = excluded.author,
     form = excluded.form, insurer_number = excluded.insurer_number, insured_number = excluded.insured_number,
     content = excluded.content`;
+
+// A history row of the version being superseded may exist already: code before migration 3 wrote one for every
+// version when it was current (a node not yet upgraded still does), with the same content, so it is kept.
+const KEEP_SUPERSEDED = `INSERT INTO resource_history (type, id, version, last_updated, content)
+  SELECT type, id, version, last_updated, content FROM resources WHERE type = ? AND id = ?
+  ON CONFLICT (type, id, version) DO NOTHING`;
 
 /** Must run inside the caller's transaction. */
 export async function putRecord(db: SqlExec, rec: WriteRecord): Promise<StoredRecord> {
@@ -31,7 +40,8 @@ export async function putRecord(db: SqlExec, rec: WriteRecord): Promise<StoredRe
     ...rec.resource,
     meta: { ...(rec.resource.meta ?? {}), versionId: String(version), lastUpdated },
   } as StoredRecord['resource'];
-  const content = JSON.stringify(resource);
+  const content = storedContent(db.dialect, JSON.stringify(resource));
+  if (prev) await db.run(KEEP_SUPERSEDED, [type, id]);
   await db.run(UPSERT_RESOURCE, [
     type,
     id,
@@ -44,13 +54,6 @@ export async function putRecord(db: SqlExec, rec: WriteRecord): Promise<StoredRe
     rec.access.form ?? null,
     rec.access.insurerNumber ?? null,
     rec.access.insuredNumber ?? null,
-    content,
-  ]);
-  await db.run('INSERT INTO resource_history (type, id, version, last_updated, content) VALUES (?, ?, ?, ?, ?)', [
-    type,
-    id,
-    version,
-    lastUpdated,
     content,
   ]);
   await db.run('DELETE FROM search_index WHERE type = ? AND id = ?', [type, id]);

@@ -10,4 +10,10 @@ export interface Migration {
   readonly name: string;
   readonly sqlite: string | ((db: Database.Database) => void);
   readonly postgresql: string | ((db: pg.ClientBase) => Promise<void>);
+  /**
+   * The step frees much of a SQLite file (rows deleted or shrunk): the runner VACUUMs the file once the steps are
+   * committed (VACUUM cannot run inside a transaction), so it shrinks rather than keeping the freed pages.
+   * PostgreSQL leaves freed space to autovacuum, which makes it reusable without locking writers out.
+   */
+  readonly vacuumSqliteAfter?: boolean;
 }

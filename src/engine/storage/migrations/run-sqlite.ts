@@ -61,7 +61,25 @@ export function migrateSqlite(db: Database.Database, opts: MigrateOptions = {}):
       record(db, next, clock);
       return next;
     });
-    if (!done) return applied;
+    if (!done) break;
     applied.push(done.version);
+  }
+  if (applied.some((v) => known[v - 1]?.vacuumSqliteAfter)) vacuum(db, applied);
+  return applied;
+}
+
+/** Gives the pages the applied steps freed back to the file system, and folds the rewritten file into it. */
+function vacuum(db: Database.Database, applied: readonly number[]): void {
+  try {
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    // The steps are committed: the next start finds nothing to apply and opens the database as it is.
+    throw new Error(
+      `schema migrations ${applied.join(', ')} were applied, but vacuuming the database afterwards failed ` +
+        `(it needs free disk space about the size of the database; the next start opens it unvacuumed): ` +
+        (err as Error).message,
+      { cause: err },
+    );
   }
 }
