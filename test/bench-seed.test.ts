@@ -19,6 +19,7 @@ import { fillStore } from '../bench/seed/fill-store.js';
 import { generatePopulation } from '../bench/seed/persons.js';
 import { renderPayload } from '../bench/seed/sample-slots.js';
 import { DocumentTemplate, firstDifference } from '../bench/seed/templates.js';
+import { parseContent } from '../src/engine/storage/content-codec.js';
 
 const checkDigit = CHECK_DIGITS['mod10-weights-2-1']!;
 
@@ -134,9 +135,9 @@ describe('bench/seed store generator', () => {
             .prepare(
               'SELECT type, id, version, author, form, insurer_number, insured_number, content FROM resources ORDER BY type, id',
             )
-            .all() as Array<{ content: string }>
+            .all() as Array<{ content: string | Uint8Array }>
         ).map(({ content, ...row }) => {
-          const { meta, ...resource } = JSON.parse(content) as { meta: { lastUpdated?: string } };
+          const { meta, ...resource } = parseContent<{ meta: { lastUpdated?: string } }>(content);
           delete meta.lastUpdated; // the store's clock
           return { ...row, resource, meta };
         });
