@@ -2,5 +2,6 @@
 // whatever a database lacks when they open it.
 import { initial } from './0001-initial.js';
 import type { Migration } from './migration.js';
+import { searchIndexes } from './0002-search-indexes.js';
 
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, searchIndexes];
