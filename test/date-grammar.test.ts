@@ -227,9 +227,11 @@ describe('one date grammar: search', () => {
       kind: 'date',
       param: 'date',
       values: [{ prefix: 'eq', low: '2024-04-01T10:15:00', high: '2024-04-01T10:15:00' }],
-      // DocumentReference.date is an instant: one index row per document, spanning at most one second
+      // DocumentReference.date is an instant: one index row per document, spanning at most one second, and it is
+      // when the gateway indexed the document, so never after its meta.lastUpdated
       maxSpanSeconds: 0,
       singleValued: true,
+      notAfterLastUpdated: true,
     });
     // meta.lastUpdated is compared as the instant it is (epoch ms, whole seconds, both ends included)
     expect(dateClause({ _lastUpdated: 'gt2024-04-01T10:15:00-05:00' })).to.deep.equal({

@@ -1,14 +1,19 @@
 // A store with many documents, filled fast, for the search scale guard (test/search-scale.test.ts) and the scale
 // benchmark (bench/scale-search.ts). Each document is what the search paths read of a stored care-form document:
 // its DocumentReference (the real one of the form, built once per form from its sample, then given this document's
-// identifier, person, insurer, author and date), a document Bundle and a QuestionnaireResponse (small stand-ins:
-// search never reads their content), all three indexed by the real indexResource and written by the store's own
-// put() with the access tag storeDocument gives them. Persons grow with the store (about 10 documents each);
+// identifier, person, insurer, author and date — the time it is built, as in the gateway), a document Bundle and a
+// QuestionnaireResponse (small stand-ins: search never reads their content), all three indexed by the real
+// indexResource and written by the store's own put() with the access tag storeDocument gives them.
+// Time is simulated: while the store fills, the clock (Date) runs through four years, document i at its share of
+// them, so a store of any size has what a real one has after four years — each document's date and
+// meta.lastUpdated at the time it arrived, hence in arrival order — and a period such as "a month" is the same
+// fraction of every store. The clock only moves forwards, so no document is written before it was built. Persons grow with the store (about 10 documents each);
 // insurers and organisations do not, so a municipality's or a hospital's share grows as the store does — the case
 // that must stay flat.
 import type { Bundle, DocumentReference, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isoWithOffset } from '../../src/base/clock.js';
 import { DOCUMENT_ID_SYSTEM, deterministicUuid } from '../../src/base/ids.js';
 import { partyKey, type Party, type PartyKind } from '../../src/base/party.js';
 import { PROJECT_ROOT } from '../../src/base/project.js';
@@ -80,10 +85,6 @@ const orgCode = (kind: PartyKind, n: number): string =>
     ? '1311234567'
     : `${{ 'medical-institution': '13', 'care-manager-office': '17', 'care-provider': '27' }[kind as string] ?? '99'}${String(n).padStart(8, '0')}`;
 
-/** Document dates: 2023-01-01 … 2026-09-30, uniformly. */
-const FIRST_DAY_MS = Date.UTC(2023, 0, 1);
-const DAYS = 1369;
-
 /** mulberry32: a small seeded PRNG, so the same options always give the same store. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -121,6 +122,10 @@ export interface ScaleOptions {
   seed?: number;
   /** documents per transaction */
   batch?: number;
+  /** transactions in flight at once (PostgreSQL writes faster with several; SQLite queues them anyway) */
+  concurrency?: number;
+  /** the DocumentReference only (what DocumentReference searches and the duplicate check read): 3× faster */
+  documentReferencesOnly?: boolean;
   onProgress?: (done: number) => void;
 }
 
@@ -133,7 +138,7 @@ export interface ScaleFacts {
   busyPerson: { insuredNumber: string; documents: number };
   /** the business identifier (system|value) of the last document written */
   lastIdentifier: { system: string; value: string };
-  /** when this fill wrote its first and last document (meta.lastUpdated lies in between), epoch ms */
+  /** the simulated period documents 0…total-1 arrive in (dates and meta.lastUpdated), epoch ms */
   written: { fromMs: number; toMs: number };
 }
 
@@ -165,7 +170,8 @@ function documentRecords(
   seed: number,
   i: number,
   personCount: number,
-): { records: WriteRecord[]; access: AccessTag; identifier: { system: string; value: string } } {
+  at: number,
+): { records: WriteRecord[]; access: AccessTag; identifier: { system: string; value: string }; at: number } {
   const rnd = prng(seed * 1_000_003 + i);
   const form = pickForm(rnd());
   const { def, docRef: template } = tmpl.get(form)!;
@@ -180,8 +186,8 @@ function documentRecords(
         ? insured
         : orgCode(kind, Math.floor(rnd() * (ORGANISATIONS[kind] ?? 1)));
   const author = partyKey({ kind, code });
-  const day = new Date(FIRST_DAY_MS + Math.floor(rnd() * DAYS) * 86_400_000 + Math.floor(rnd() * 9 * 3600_000));
-  const date = `${day.toISOString().slice(0, 19)}+09:00`;
+  // As the gateway does: DocumentReference.date is when the document is built, just before it is written.
+  const date = isoWithOffset(new Date(at));
   const identifier = { system: DOCUMENT_ID_SYSTEM, value: `${form}:${code}:SCALE-${i}` };
   const idOf = (alias: string): string => deterministicUuid(identifier.value, alias);
   const patient = `Patient/${deterministicUuid('scale-person', String(person))}`;
@@ -221,7 +227,34 @@ function documentRecords(
     access,
     index: indexResource(ctx.searchParams, resource),
   }));
-  return { records, access, identifier };
+  return { records, access, identifier, at };
+}
+
+/** The four simulated years (2022-12-01 … 2026-11-30, JST) the documents of a store arrive in. */
+export const SIMULATED = {
+  fromMs: Date.parse('2022-12-01T00:00:00+09:00'),
+  toMs: Date.parse('2026-12-01T00:00:00+09:00'),
+};
+
+/** Runs `fn` with Date reading a clock that `advance` moves forwards only; the real Date afterwards. */
+async function withSimulatedClock<T>(fn: (advance: (ms: number) => void) => Promise<T>): Promise<T> {
+  const Real = Date;
+  let now = SIMULATED.fromMs;
+  class Simulated extends Real {
+    constructor(...args: unknown[]) {
+      if (args.length === 0) super(now);
+      else super(...(args as [string | number | Date]));
+    }
+    static override now(): number {
+      return now;
+    }
+  }
+  globalThis.Date = Simulated as DateConstructor;
+  try {
+    return await fn((ms) => void (now = Math.max(now, ms)));
+  } finally {
+    globalThis.Date = Real;
+  }
 }
 
 /**
@@ -240,20 +273,31 @@ export async function fillScaleStore(
   const tmpl = templates(ctx);
   const pickForm = weightedPicker(Object.keys(FORM_MIX), (f) => FORM_MIX[f]!);
   const personCount = persons(total);
-  const fromMs = Date.now();
+  const step = (SIMULATED.toMs - SIMULATED.fromMs) / total;
+  const timeOf = (i: number): number => Math.floor(SIMULATED.fromMs + i * step);
   let lastIdentifier = { system: DOCUMENT_ID_SYSTEM, value: '' };
-  for (let start = from; start < from + opts.documents; start += batch) {
-    const end = Math.min(from + opts.documents, start + batch);
-    await store.transaction(async (tx) => {
-      for (let i = start; i < end; i++) {
-        const d = documentRecords(ctx, tmpl, pickForm, seed, i, personCount);
-        for (const r of d.records) await tx.put(r);
-        lastIdentifier = d.identifier;
+  const starts: number[] = [];
+  for (let start = from; start < from + opts.documents; start += batch) starts.push(start);
+  let done = 0;
+  await withSimulatedClock(async (advance) => {
+    const worker = async (): Promise<void> => {
+      for (let start = starts.shift(); start !== undefined; start = starts.shift()) {
+        const end = Math.min(from + opts.documents, start + batch);
+        const docs: Array<ReturnType<typeof documentRecords>> = [];
+        for (let i = start; i < end; i++)
+          docs.push(documentRecords(ctx, tmpl, pickForm, seed, i, personCount, timeOf(i)));
+        await store.transaction(async (tx) => {
+          for (const d of docs) {
+            advance(d.at);
+            for (const r of opts.documentReferencesOnly ? d.records.slice(0, 1) : d.records) await tx.put(r);
+          }
+        });
+        if (end === from + opts.documents) lastIdentifier = docs.at(-1)!.identifier;
+        opts.onProgress?.((done += end - start));
       }
-    });
-    opts.onProgress?.(end - from);
-  }
-  const toMs = Date.now();
+    };
+    await Promise.all(Array.from({ length: opts.concurrency ?? 1 }, worker));
+  });
   // The busiest person of the municipality's insurer, from the generator's own draws (no query needed).
   const counts = new Map<number, number>();
   for (let i = 0; i < from + opts.documents; i++) {
@@ -269,6 +313,6 @@ export async function fillScaleStore(
     hospital: { kind: 'medical-institution', code: orgCode('medical-institution', 0), name: 'scale' },
     busyPerson: { insuredNumber: insuredNumber(busy), documents: n },
     lastIdentifier,
-    written: { fromMs, toMs },
+    written: { fromMs: SIMULATED.fromMs, toMs: timeOf(from + opts.documents - 1) },
   };
 }

@@ -18,6 +18,12 @@ export type SpType = 'token' | 'string' | 'date' | 'reference';
  */
 export const ACCESS_TAG_EXTENSION = 'http://kaigo-gateway.jp/fhir/StructureDefinition/search-access-tag';
 const TAG_FIELDS: readonly RowField[] = ['author', 'form', 'insurerNumber', 'insuredNumber'];
+/**
+ * On a date SearchParameter: its values never lie after the record's meta.lastUpdated (DocumentReference.date is
+ * when the gateway indexed the document, just before writing it), so a date range's lower end bounds lastUpdated.
+ */
+export const NOT_AFTER_LAST_UPDATED_EXTENSION =
+  'http://kaigo-gateway.jp/fhir/StructureDefinition/search-not-after-last-updated';
 
 export interface IndexedParam {
   code: string;
@@ -30,6 +36,8 @@ export interface IndexedParam {
   maxSpanSeconds?: number;
   /** a record has at most one index row of it: a simple path to a non-repeating element */
   singleValued: boolean;
+  /** date parameters: no value lies after its record's meta.lastUpdated (NOT_AFTER_LAST_UPDATED_EXTENSION) */
+  notAfterLastUpdated?: boolean;
 }
 
 /** Widest period one value indexes to (dateRange): an instant is one second; a date or dateTime, a year at most. */
@@ -67,6 +75,9 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
     const facts = elementFacts(sp.expression!);
     const accessTag = accessTagOf(sp);
     const span = sp.type === 'date' && facts.type !== undefined ? SPAN_OF_TYPE[facts.type] : undefined;
+    const notAfter = sp.extension?.find((e) => e.url === NOT_AFTER_LAST_UPDATED_EXTENSION)?.valueBoolean === true;
+    if (notAfter && sp.type !== 'date')
+      throw new Error(`SearchParameter ${sp.id}: ${NOT_AFTER_LAST_UPDATED_EXTENSION} is for date parameters`);
     for (const base of sp.base) {
       if (!reg.has(base)) reg.set(base, new Map());
       reg.get(base)!.set(sp.code, {
@@ -77,6 +88,7 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
         ...(accessTag ? { accessTag } : {}),
         ...(span !== undefined ? { maxSpanSeconds: span } : {}),
         singleValued: facts.single,
+        ...(notAfter ? { notAfterLastUpdated: true } : {}),
       });
     }
   }

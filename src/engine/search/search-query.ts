@@ -132,6 +132,7 @@ export function parseSearch(resourceType: string, query: QueryParams, reg: Searc
               values: vs,
               ...(p.maxSpanSeconds !== undefined ? { maxSpanSeconds: p.maxSpanSeconds } : {}),
               ...(p.singleValued ? { singleValued: true } : {}),
+              ...(p.notAfterLastUpdated ? { notAfterLastUpdated: true } : {}),
             });
           break;
         }

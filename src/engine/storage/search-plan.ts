@@ -124,6 +124,22 @@ function indexStreams(type: string, clauses: readonly IndexClause[]): Stream[] {
   return out;
 }
 
+const offsetMs = (ms: number): number => new Date(ms).getTimezoneOffset() * 60_000;
+
+/**
+ * For a date that is never after its record's meta.lastUpdated: the least updated_ms a match can have. The index
+ * holds the date as local wall-clock text (the zone the gateway runs in, as every date search assumes), read back
+ * here in that zone; less a second (the text has whole seconds) and any clock change of the zone near that time.
+ */
+function notBefore(c: Extract<SearchClause, { kind: 'date' }>): Range<number> | undefined {
+  const lo = dateValueRange(c)?.lo;
+  const ms = lo === undefined ? NaN : Date.parse(lo);
+  if (Number.isNaN(ms)) return undefined;
+  const day = 86_400_000;
+  const shift = Math.max(...[ms - day, ms + day].map((t) => Math.abs(offsetMs(t) - offsetMs(ms))));
+  return { lo: ms - 1000 - shift };
+}
+
 export function planSearch(q: SearchQuery, scope: ReadScope): SearchPlan {
   const streams: Stream[] = [];
   const idClauses = q.clauses.filter((c) => c.kind === 'id');
@@ -132,7 +148,10 @@ export function planSearch(q: SearchQuery, scope: ReadScope): SearchPlan {
     streams.push({ kind: 'ids', ids: [...first!].filter((id) => rest.every((s) => s.has(id))) });
   }
   let updated: Range<number> | undefined;
-  for (const c of q.clauses) if (c.kind === 'lastUpdated') updated = intersect(updated, lastUpdatedRange(c));
+  for (const c of q.clauses) {
+    if (c.kind === 'lastUpdated') updated = intersect(updated, lastUpdatedRange(c));
+    if (c.kind === 'date' && c.notAfterLastUpdated) updated = intersect(updated, notBefore(c));
+  }
   if (updated) streams.push({ kind: 'updated', range: updated });
   streams.push(...indexStreams(q.resourceType, q.clauses.filter(isIndexClause)));
   return { type: q.resourceType, scope: narrowScope(scope, q.clauses), clauses: q.clauses, updated, streams };

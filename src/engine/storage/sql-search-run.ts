@@ -92,7 +92,9 @@ function cappedCount(rows: string, cap: number, push: Push): string {
 
 function streamRows(plan: SearchPlan, s: Stream, push: Push): string {
   if (s.kind === 'index') return `SELECT 1 FROM search_index s WHERE ${s.rows(push)}`;
-  return `SELECT 1 FROM resources r WHERE ${[`r.type = ${push(plan.type)}`, ...driverSql(s, push)].join(' AND ')}`;
+  const where = [`r.type = ${push(plan.type)}`, ...driverSql(s, push)].join(' AND ');
+  // In index order: PostgreSQL might otherwise scan the table for a range it expects to be most of it.
+  return `SELECT 1 FROM resources r WHERE ${where}${s.kind === 'updated' ? ' ORDER BY r.updated_ms' : ''}`;
 }
 
 /** An upper bound of an alternative's records in range, from one index range (see accessPath). */
@@ -103,7 +105,8 @@ function alternativeProbe(plan: SearchPlan, alt: RowConjunction, push: Push): st
     conjunctionSql(path.atoms, 'r', push),
     ...(path.ordered ? rangeSql('r.updated_ms', plan.updated, push) : []),
   ];
-  return `SELECT 1 FROM resources r WHERE ${where.join(' AND ')}`;
+  const order = path.ordered && plan.updated ? ' ORDER BY r.updated_ms' : '';
+  return `SELECT 1 FROM resources r WHERE ${where.join(' AND ')}${order}`;
 }
 
 function alternativeRows(plan: SearchPlan, alt: RowConjunction, push: Push): string[] {

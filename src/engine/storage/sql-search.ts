@@ -113,11 +113,15 @@ export function indexRowSql(c: IndexClause, push: Push, s = 's'): string {
   return ors.length === 1 ? ors[0]! : `(${ors.join(' OR ')})`;
 }
 
-/** "The record `alias` has an index row matching c": one probe of search_index (type, id, param, value). */
+/**
+ * "The record `alias` has an index row matching c": one probe of search_index (type, id, param, value) per record.
+ * Written as a scalar subquery, not EXISTS: PostgreSQL turns an EXISTS into a semi-join that reads every row of
+ * the clause (all of an insurer's documents, say) to check a few records; a scalar subquery it runs per record.
+ */
 export function matchesClauseSql(c: IndexClause, type: string, push: Push, alias = 'r'): string {
   const typePh = push(type);
   const paramPh = push(c.param);
-  return `EXISTS (SELECT 1 FROM search_index s WHERE s.type = ${typePh} AND s.id = ${alias}.id AND s.param = ${paramPh} AND ${indexRowSql(c, push)})`;
+  return `(SELECT 1 FROM search_index s WHERE s.type = ${typePh} AND s.id = ${alias}.id AND s.param = ${paramPh} AND ${indexRowSql(c, push)} LIMIT 1) IS NOT NULL`;
 }
 
 /** `_lastUpdated` on a `resources` row: updated_ms, an instant, compared with the clause's instants. */

@@ -62,6 +62,11 @@ export type SearchClause =
       maxSpanSeconds?: number;
       /** Set when a record has at most one index row of this parameter, so date clauses on it can be combined. */
       singleValued?: boolean;
+      /**
+       * Set when no value of this parameter lies after its record's meta.lastUpdated: the lower end of the range
+       * then bounds updated_ms too, so a search for a recent period walks only recently updated records.
+       */
+      notAfterLastUpdated?: boolean;
     }
   | { kind: 'id'; values: string[] }
   | {
