@@ -15,9 +15,10 @@ import { parseSearch } from '../src/engine/search/search-query.js';
 import { PROJECT_ROOT } from '../src/base/project.js';
 import { createOpenApiCheck } from '../src/adapters/http/openapi-check.js';
 import { handle } from '../src/api/router.js';
-import { buildWhere } from '../src/engine/storage/sql-search.js';
+import { runSearch } from '../src/engine/storage/sql-search-run.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
 import { fmt, markdownTable, median } from './lib.js';
+import { recording, sqlitePlan, sqliteSql } from '../test/support/search-plans.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kaigo-bench-search-'));
 const file = join(dir, 'bench.sqlite');
@@ -61,20 +62,18 @@ const search: GatewayRequest = {
   party: municipality,
   fhirBase: 'https://localhost/fhir',
 };
-const w = buildWhere(
-  'DocumentReference',
-  parseSearch('DocumentReference', search.query, ctx.searchParams).clauses,
-  ctx.policy.scope(municipality),
-  () => '?',
-);
 const raw = new Database(file);
-console.log('query plan of the page query:');
-for (const row of raw
-  .prepare(
-    `EXPLAIN QUERY PLAN SELECT r.* FROM resources r WHERE ${w.sql} ORDER BY r.updated_ms DESC, r.id ASC LIMIT 20`,
-  )
-  .all(...w.params) as Array<{ detail: string }>)
-  console.log(`  ${row.detail}`);
+const traced = recording(sqliteSql(raw));
+await runSearch(
+  traced,
+  parseSearch('DocumentReference', search.query, ctx.searchParams),
+  ctx.policy.scope(municipality),
+);
+console.log('query plans of the statements the search runs:');
+for (const ran of traced.ran) {
+  console.log(`  ${ran.sql.slice(0, 100)}…`);
+  for (const line of sqlitePlan(raw, ran)) console.log(`    ${line}`);
+}
 
 const tmpl = raw
   .prepare(`SELECT id FROM resources WHERE type = 'DocumentReference' AND insured_number = '9000000000'`)

@@ -227,10 +227,22 @@ describe('one date grammar: search', () => {
       kind: 'date',
       param: 'date',
       values: [{ prefix: 'eq', low: '2024-04-01T10:15:00', high: '2024-04-01T10:15:00' }],
+      // DocumentReference.date is an instant: one index row per document, spanning at most one second, and it is
+      // when the gateway indexed the document, so never after its meta.lastUpdated
+      maxSpanSeconds: 0,
+      singleValued: true,
+      notAfterLastUpdated: true,
     });
+    // meta.lastUpdated is compared as the instant it is (epoch ms, whole seconds, both ends included)
     expect(dateClause({ _lastUpdated: 'gt2024-04-01T10:15:00-05:00' })).to.deep.equal({
       kind: 'lastUpdated',
-      values: [{ prefix: 'gt', low: '2024-04-02T00:15:00', high: '2024-04-02T00:15:00' }],
+      values: [
+        {
+          prefix: 'gt',
+          low: Date.parse('2024-04-02T00:15:00.000+09:00'),
+          high: Date.parse('2024-04-02T00:15:00.999+09:00'),
+        },
+      ],
     });
   });
 
@@ -272,7 +284,7 @@ describe('one date grammar: search', () => {
         content: [{ attachment: { url: 'Bundle/b1' } }],
       } as DocumentReference & { id: string };
       await store.transaction((tx) => tx.put({ resource: doc, access: { author }, index: indexResource(reg, doc) }));
-      const total = async (date: string): Promise<number> =>
+      const total = async (date: string): Promise<number | undefined> =>
         (await store.search(parseSearch('DocumentReference', { date }, reg), anyOf(allOf(eq('author', author))))).total;
       expect(await total('2024-03-31T15:15:00Z')).to.equal(1);
       expect(await total('2024-03-31T10:15:00-05:00')).to.equal(1);

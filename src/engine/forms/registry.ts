@@ -32,6 +32,10 @@ export function loadQuestionnaires(profilesDir: string): Map<string, Questionnai
 export function mappingProblems(def: Omit<FormDefinition, 'payloadSchema'>): string[] {
   const problems: string[] = [];
   const { paths } = def.mapping;
+  // Search relies on it: a DocumentReference's type code is the form its access tag names (search-access-tag).
+  const docType = def.mapping.documentType as FormMapping['documentType'] | undefined;
+  if (docType && docType.code !== def.name)
+    problems.push(`documentType.code is ${JSON.stringify(docType.code)}; it must be the form name`);
   for (const [linkId, item] of def.items) {
     const needsPath = item.type !== 'group' || item.repeats === true;
     if (needsPath && !paths[linkId]) problems.push(`item ${linkId} (${item.text ?? ''}) has no path`);

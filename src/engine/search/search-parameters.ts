@@ -7,15 +7,60 @@ import r4 from 'fhirpath/fhir-context/r4/index.js';
 import type { Bundle, SearchParameter } from 'fhir/r4.js';
 import { searchRange, systemOffsetAt } from '../../base/fhir-dates.js';
 import { isoWithOffset } from '../../base/clock.js';
+import type { RowField } from '../storage/row-filter.js';
 import type { IndexRow } from '../storage/store.js';
 
 export type SpType = 'token' | 'string' | 'date' | 'reference';
+
+/**
+ * On a SearchParameter: every index row of it holds the value of this AccessTag field of its record (a
+ * DocumentReference's type code is the form it was stored under), so a search on it may narrow the caller's scope.
+ */
+export const ACCESS_TAG_EXTENSION = 'http://kaigo-gateway.jp/fhir/StructureDefinition/search-access-tag';
+const TAG_FIELDS: readonly RowField[] = ['author', 'form', 'insurerNumber', 'insuredNumber'];
+/**
+ * On a date SearchParameter: its values never lie after the record's meta.lastUpdated (DocumentReference.date is
+ * when the gateway indexed the document, just before writing it), so a date range's lower end bounds lastUpdated.
+ */
+export const NOT_AFTER_LAST_UPDATED_EXTENSION =
+  'http://kaigo-gateway.jp/fhir/StructureDefinition/search-not-after-last-updated';
 
 export interface IndexedParam {
   code: string;
   type: SpType;
   definition: SearchParameter;
   evaluate: (resource: unknown) => unknown[];
+  /** the AccessTag field its index rows equal (ACCESS_TAG_EXTENSION) */
+  accessTag?: RowField;
+  /** date parameters: the widest [value, high] one of its rows spans, in seconds, when the element type bounds it */
+  maxSpanSeconds?: number;
+  /** a record has at most one index row of it: a simple path to a non-repeating element */
+  singleValued: boolean;
+  /** date parameters: no value lies after its record's meta.lastUpdated (NOT_AFTER_LAST_UPDATED_EXTENSION) */
+  notAfterLastUpdated?: boolean;
+}
+
+/** Widest period one value indexes to (dateRange): an instant is one second; a date or dateTime, a year at most. */
+const SPAN_OF_TYPE: Readonly<Record<string, number>> = { instant: 0, date: 366 * 86_400, dateTime: 366 * 86_400 };
+
+/** Facts about the element an expression such as `DocumentReference.date` names, from the R4 model. */
+function elementFacts(expression: string): { type?: string; single: boolean } {
+  if (!/^[A-Z][A-Za-z]*(\.[a-z][A-Za-z]*)+$/.test(expression)) return { single: false };
+  const model = r4 as unknown as { path2Type: Record<string, string>; path2Repeating: Record<string, boolean> };
+  const segs = expression.split('.');
+  let single = true;
+  for (let i = 2; i <= segs.length; i++) if (model.path2Repeating[segs.slice(0, i).join('.')]) single = false;
+  const type = model.path2Type[expression];
+  return type === undefined ? { single } : { type, single };
+}
+
+function accessTagOf(sp: SearchParameter): RowField | undefined {
+  const ext = sp.extension?.find((e) => e.url === ACCESS_TAG_EXTENSION);
+  if (!ext) return undefined;
+  const field = ext.valueCode as RowField | undefined;
+  if (field === undefined || !TAG_FIELDS.includes(field))
+    throw new Error(`SearchParameter ${sp.id}: ${ACCESS_TAG_EXTENSION} must be one of ${TAG_FIELDS.join(', ')}`);
+  return field;
 }
 
 export type SearchParameterRegistry = Map<string, Map<string, IndexedParam>>;
@@ -27,6 +72,12 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
     const sp = e.resource as SearchParameter;
     // fhirpath's r4 model object lacks the explicit undefineds its own Model type asks for under exactOptionalPropertyTypes.
     const compiled = fhirpath.compile(sp.expression!, r4 as Model);
+    const facts = elementFacts(sp.expression!);
+    const accessTag = accessTagOf(sp);
+    const span = sp.type === 'date' && facts.type !== undefined ? SPAN_OF_TYPE[facts.type] : undefined;
+    const notAfter = sp.extension?.find((e) => e.url === NOT_AFTER_LAST_UPDATED_EXTENSION)?.valueBoolean === true;
+    if (notAfter && sp.type !== 'date')
+      throw new Error(`SearchParameter ${sp.id}: ${NOT_AFTER_LAST_UPDATED_EXTENSION} is for date parameters`);
     for (const base of sp.base) {
       if (!reg.has(base)) reg.set(base, new Map());
       reg.get(base)!.set(sp.code, {
@@ -34,6 +85,10 @@ export function loadSearchParameters(profilesDir: string): SearchParameterRegist
         type: sp.type as SpType,
         definition: sp,
         evaluate: (r) => compiled(r as never) as unknown[],
+        ...(accessTag ? { accessTag } : {}),
+        ...(span !== undefined ? { maxSpanSeconds: span } : {}),
+        singleValued: facts.single,
+        ...(notAfter ? { notAfterLastUpdated: true } : {}),
       });
     }
   }

@@ -5,10 +5,10 @@ import pg from 'pg';
 import { migratePg } from './migrations/run-pg.js';
 import { pgExec } from './pg-exec.js';
 import type { SqlExec } from './sql-exec.js';
-import { buildWhere } from './sql-search.js';
-import { findIdsByIdentifier, readRecord, recordColumns, rowToRecord, type ResourceRow } from './sql-records.js';
+import { findIdsByIdentifier, readRecord } from './sql-records.js';
+import { runSearch } from './sql-search-run.js';
 import { putRecord } from './sql-write.js';
-import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord } from './store.js';
+import type { ReadScope, SearchQuery, SearchResult, Store, StoreTx, StoredRecord } from './store.js';
 
 export class PgStore implements Store {
   readonly kind = 'postgresql';
@@ -59,20 +59,8 @@ export class PgStore implements Store {
     }
   }
 
-  async search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }> {
-    const where = buildWhere(q.resourceType, q.clauses, scope, (n) => `$${n}`);
-    const total = Number(
-      (await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`, where.params))
-        .rows[0]!.n,
-    );
-    const order = q.sort === 'lastUpdated' ? 'r.updated_ms ASC, r.id ASC' : 'r.updated_ms DESC, r.id ASC';
-    const n = where.params.length;
-    const rows = await this.pool.query<ResourceRow>(
-      `SELECT ${recordColumns('r')} FROM resources r WHERE ${where.sql}
-       ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
-      [...where.params, q.count, q.offset],
-    );
-    return { total, records: rows.rows.map(rowToRecord) };
+  search(q: SearchQuery, scope: ReadScope): Promise<SearchResult> {
+    return runSearch(this.sql, q, scope);
   }
 
   async ping(): Promise<void> {

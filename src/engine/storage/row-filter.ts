@@ -58,3 +58,24 @@ function atomHolds(atom: RowAtom, tag: RowTag): boolean {
 export function matchesRow(filter: RowFilter, tag: RowTag): boolean {
   return filter.any.some((c) => c.all.every((a) => atomHolds(a, tag)));
 }
+
+/**
+ * The filter admitting exactly the rows `filter` admits whose `field` is one of `values` (the JS and SQL
+ * interpreters give the same answer for it: it is built from the same atoms). A search whose clause implies the
+ * field's value uses it to drop alternatives that cannot match and to give the others an equality an index serves.
+ */
+export function restrictTo(filter: RowFilter, field: RowField, values: readonly string[]): RowFilter {
+  const wanted = [...new Set(values)];
+  const out: RowConjunction[] = [];
+  for (const c of filter.any) {
+    const fixed = new Set(c.all.filter((a) => a.kind === 'eq' && a.field === field).map((a) => a.value));
+    if (fixed.size > 1) continue; // asks the field to equal two values: matches nothing
+    const [only] = fixed;
+    if (only !== undefined) {
+      if (wanted.includes(only)) out.push(c);
+      continue;
+    }
+    for (const v of wanted) out.push(allOf(...c.all, eq(field, v)));
+  }
+  return anyOf(...out);
+}

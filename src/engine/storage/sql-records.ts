@@ -34,12 +34,17 @@ export async function readRecord(db: SqlExec, type: string, id: string): Promise
   return row ? rowToRecord(row) : undefined;
 }
 
+/**
+ * The duplicate check of every POST: one range of search_index_value (type, param, value, system, id), whatever the
+ * store holds. Not DISTINCT in SQL: to produce unique ids SQLite would read the owner index in id order, every index
+ * row of the type (what made this check grow with the store).
+ */
 export async function findIdsByIdentifier(db: SqlExec, type: string, system: string, value: string): Promise<string[]> {
   const rows = await db.all<{ id: string }>(
-    `SELECT DISTINCT id FROM search_index WHERE type = ? AND param = 'identifier' AND system = ? AND value = ?`,
-    [type, system, value],
+    `SELECT id FROM search_index WHERE type = ? AND param = 'identifier' AND value = ? AND system = ?`,
+    [type, value, system],
   );
-  return rows.map((r) => r.id);
+  return [...new Set(rows.map((r) => r.id))];
 }
 
 /**

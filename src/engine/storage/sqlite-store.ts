@@ -7,11 +7,12 @@ import { dirname } from 'node:path';
 import type { Resource } from 'fhir/r4.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrateSqlite } from './migrations/run-sqlite.js';
-import { buildWhere } from './sql-search.js';
-import { findIdsByIdentifier, readRecord, recordColumns, rowToRecord, type ResourceRow } from './sql-records.js';
+import { findIdsByIdentifier, readRecord } from './sql-records.js';
+import { runSearch } from './sql-search-run.js';
 import { putRecord } from './sql-write.js';
 import { SqliteExec } from './sqlite-exec.js';
-import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord } from './store.js';
+import { SqliteSearchExec } from './sqlite-search-exec.js';
+import type { ReadScope, SearchQuery, SearchResult, Store, StoreTx, StoredRecord } from './store.js';
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
@@ -19,6 +20,7 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly writerSql: SqliteExec;
   private readonly readerSql: SqliteExec;
+  private readonly searchSql: SqliteSearchExec;
   private readonly committer: GroupCommitter;
   private closed = false;
 
@@ -50,6 +52,7 @@ export class SqliteStore implements Store {
       },
     });
     this.readerSql = this.reader === this.writer ? this.writerSql : new SqliteExec(this.reader);
+    this.searchSql = new SqliteSearchExec(this.reader);
   }
 
   read(type: string, id: string): Promise<StoredRecord | undefined> {
@@ -72,22 +75,8 @@ export class SqliteStore implements Store {
     return this.committer.run(() => fn(tx));
   }
 
-  async search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }> {
-    const where = buildWhere(q.resourceType, q.clauses, scope, () => '?');
-    const total = (
-      this.reader.prepare(`SELECT COUNT(*) AS n FROM resources r WHERE ${where.sql}`).get(...where.params) as {
-        n: number;
-      }
-    ).n;
-    // With a filter, "+ 0" keeps SQLite from walking resources_updated (every resource in scope) just to avoid a
-    // sort: looking up the few matching ids by primary key and sorting those is far cheaper. Without a filter the
-    // index walk is the right plan (it stops after one page).
-    const col = q.clauses.length > 0 ? 'r.updated_ms + 0' : 'r.updated_ms';
-    const order = q.sort === 'lastUpdated' ? `${col} ASC, r.id ASC` : `${col} DESC, r.id ASC`;
-    const rows = this.reader
-      .prepare(`SELECT ${recordColumns('r')} FROM resources r WHERE ${where.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
-      .all(...where.params, q.count, q.offset) as ResourceRow[];
-    return { total, records: rows.map(rowToRecord) };
+  search(q: SearchQuery, scope: ReadScope): Promise<SearchResult> {
+    return runSearch(this.searchSql, q, scope);
   }
 
   async ping(): Promise<void> {

@@ -35,27 +35,82 @@ export interface StoredRecord {
  */
 export type ReadScope = RowFilter;
 
+export type DatePrefix = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+
 export type SearchClause =
-  | { kind: 'token'; param: string; values: Array<{ system?: string; code?: string }> }
+  | {
+      kind: 'token';
+      param: string;
+      values: Array<{ system?: string; code?: string }>;
+      /**
+       * Set when every index row of this parameter holds the same value as this AccessTag field of its record (a
+       * DocumentReference's `type` code is its form): a match then has that field equal to one of the codes, which
+       * lets the search drop scope alternatives that cannot match and use the tag indexes for the others.
+       */
+      impliesTag?: keyof AccessTag;
+    }
   | { kind: 'string'; param: string; values: string[] }
   | { kind: 'reference'; param: string; values: string[] }
   | {
       kind: 'date';
       param: string;
-      values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }>;
+      values: Array<{ prefix: DatePrefix; low: string; high: string }>;
+      /**
+       * The widest [value, high] an index row of this parameter spans, in seconds (an instant: 0), when its element
+       * type bounds it: lets `ge`/`gt` bound `value` from below too, so the range is served by the value index.
+       */
+      maxSpanSeconds?: number;
+      /** Set when a record has at most one index row of this parameter, so date clauses on it can be combined. */
+      singleValued?: boolean;
+      /**
+       * Set when no value of this parameter lies after its record's meta.lastUpdated: the lower end of the range
+       * then bounds updated_ms too, so a search for a recent period walks only recently updated records.
+       */
+      notAfterLastUpdated?: boolean;
     }
   | { kind: 'id'; values: string[] }
   | {
       kind: 'lastUpdated';
-      values: Array<{ prefix: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'; low: string; high: string }>;
+      /** instants in epoch milliseconds, both ends included */
+      values: Array<{ prefix: DatePrefix; low: number; high: number }>;
     };
+
+/** A record's place in the search order: (updated, id), newest first being its descending order. */
+export interface SearchPosition {
+  updatedMs: number;
+  id: string;
+}
+
+/** Keyset paging: the page continues after (or ends just before) this position. */
+export interface SearchCursor extends SearchPosition {
+  direction: 'after' | 'before';
+}
+
+/** R4 `_total`: `estimate` (the default) counts only while counting is cheap; `accurate` always; `none` never. */
+export type TotalMode = 'none' | 'estimate' | 'accurate';
 
 export interface SearchQuery {
   resourceType: string;
   clauses: SearchClause[];
   count: number;
+  /** matches to skip (cost grows with it); ignored when `cursor` is set */
   offset: number;
+  /** newest first is (updated, id) descending; oldest first is its exact reverse */
   sort: 'lastUpdated' | '-lastUpdated';
+  cursor?: SearchCursor;
+  total?: TotalMode;
+}
+
+export interface SearchResult {
+  /** the number of matches, when counted (see TotalMode); never a guess */
+  total?: number;
+  records: StoredRecord[];
+  /** matches lie after this page (in the query's order) */
+  hasNext: boolean;
+  /** matches may lie before it (after an offset or cursor: at least where the caller came from) */
+  hasPrevious: boolean;
+  /** where the page starts and ends in the search order (the cursors of its next and previous pages) */
+  edges?: { first: SearchPosition; last: SearchPosition };
 }
 
 export interface WriteRecord {
@@ -81,7 +136,7 @@ export interface Store extends Omit<StoreTx, 'put' | 'lock'> {
   readonly kind: string;
   /** Runs fn atomically: all of its writes commit together or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
-  search(q: SearchQuery, scope: ReadScope): Promise<{ total: number; records: StoredRecord[] }>;
+  search(q: SearchQuery, scope: ReadScope): Promise<SearchResult>;
   /** Readiness probe. */
   ping(): Promise<void>;
   close(): Promise<void>;
