@@ -6,6 +6,7 @@ import { migratePg } from './migrations/run-pg.js';
 import { pgExec } from './pg-exec.js';
 import type { SqlExec } from './sql-exec.js';
 import { buildWhere } from './sql-search.js';
+import { findIdsByIndexRow } from './sql-index-rows.js';
 import { findIdsByIdentifier, readRecord, recordColumns, rowToRecord, type ResourceRow } from './sql-records.js';
 import { putRecord } from './sql-write.js';
 import type { ReadScope, SearchQuery, Store, StoreTx, StoredRecord } from './store.js';
@@ -46,6 +47,7 @@ export class PgStore implements Store {
       const result = await fn({
         read: (type, id) => readRecord(sql, type, id),
         findByIdentifier: (type, system, value) => findIdsByIdentifier(sql, type, system, value),
+        findByIndexRow: (type, row) => findIdsByIndexRow(sql, type, row),
         put: (rec) => putRecord(sql, rec),
         lock: async (key) => void (await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key])),
       });

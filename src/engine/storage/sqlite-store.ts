@@ -8,6 +8,7 @@ import type { Resource } from 'fhir/r4.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrateSqlite } from './migrations/run-sqlite.js';
 import { buildWhere } from './sql-search.js';
+import { findIdsByIndexRow } from './sql-index-rows.js';
 import { findIdsByIdentifier, readRecord, recordColumns, rowToRecord, type ResourceRow } from './sql-records.js';
 import { putRecord } from './sql-write.js';
 import { SqliteExec } from './sqlite-exec.js';
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
     const tx: StoreTx = {
       read: (type, id) => readRecord(this.writerSql, type, id),
       findByIdentifier: (type, system, value) => findIdsByIdentifier(this.writerSql, type, system, value),
+      findByIndexRow: (type, row) => findIdsByIndexRow(this.writerSql, type, row),
       put: (rec) => putRecord(this.writerSql, rec),
       // One writer at a time already (one connection, transactions run one after another): nothing more to lock.
       lock: async () => undefined,

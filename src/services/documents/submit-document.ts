@@ -8,6 +8,7 @@ import { indexResource } from '../../engine/search/search-parameters.js';
 import { readKeys, type FormDocument } from '../../engine/forms/assemble-document.js';
 import type { FormDefinition } from '../../engine/forms/form-definition.js';
 import { formToFhir } from '../../engine/forms/translate.js';
+import { documentKeyRow } from './document-key.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { AccessTag, StoreTx } from '../../engine/storage/store.js';
 
@@ -124,12 +125,11 @@ export async function storeDocument(
   if (doc.keys.insurerNumber !== undefined) access.insurerNumber = doc.keys.insurerNumber;
   if (doc.keys.insuredNumber !== undefined) access.insuredNumber = doc.keys.insuredNumber;
   const all: Resource[] = [doc.documentReference, doc.bundle, ...doc.resources];
+  const keyRow = documentKeyRow(def.name, access.author, doc.keys);
   for (const resource of all) {
-    await tx.put({
-      resource: resource as Resource & { id: string },
-      access,
-      index: indexResource(ctx.searchParams, resource),
-    });
+    const index = indexResource(ctx.searchParams, resource);
+    if (keyRow && resource === doc.documentReference) index.push(keyRow);
+    await tx.put({ resource: resource as Resource & { id: string }, access, index });
   }
   return { ...result, created: true };
 }
