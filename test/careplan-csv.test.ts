@@ -12,7 +12,9 @@ import {
   exportCareplanFile,
   exportCurrentPlans,
   importCareplanFile,
+  indexCareplanSlots,
 } from '../src/services/careplan-csv/service.js';
+import { indexResource } from '../src/engine/search/search-parameters.js';
 import { formatFileName, parseFileName } from '../src/services/careplan-csv/file-name.js';
 import type { Layout } from '../src/services/careplan-csv/layout.js';
 import { OperationOutcomeError } from '../src/base/outcome.js';
@@ -513,6 +515,24 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
       const c = await importOk(ctx, nameOf('UP1KYO', '20240404100000'), file([up1('20240401', { 24: '再変更' })]));
       expect(c.summary.superseded).to.deep.equal([docA]);
       expect((await statuses(ctx, 'kyotaku-careplan-1')).sort()).to.deep.equal(['current', 'superseded', 'superseded']);
+    });
+
+    it('documents stored without the slot row (an older gateway) are replaced again once index-slots has run', async () => {
+      const a = await importOk(ctx, nameOf('UP1KYO', '20240401100000'), file([up1('20240401')]));
+      const id = a.summary.documents[0]!.documentReference;
+      // as the previous code stored it: the search rows of its content only
+      await ctx.store.transaction(async (tx) => {
+        const rec = (await tx.read('DocumentReference', id))!;
+        await tx.put({
+          resource: rec.resource,
+          access: rec.access,
+          index: indexResource(ctx.searchParams, rec.resource),
+        });
+      });
+      expect(await indexCareplanSlots(ctx)).to.deep.equal({ checked: 1, indexed: 1 });
+      expect(await indexCareplanSlots(ctx)).to.deep.equal({ checked: 1, indexed: 0 });
+      const b = await importOk(ctx, nameOf('UP1KYO', '20240402100000'), file([up1('20240401', { 24: '方針を変更' })]));
+      expect(b.summary.superseded).to.deep.equal([id]);
     });
 
     describe('an import sees the writes of its own transaction (a file database: reads beside it see only commits)', () => {

@@ -188,6 +188,23 @@ careplan
     }
   });
 
+careplan
+  .command('index-slots')
+  .description(
+    'once after upgrading from a gateway whose documents lack the slot row imports find them by: store each current care-plan document again with it',
+  )
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .action(async (o: { dataDir?: string }) => {
+    const { indexCareplanSlots } = await import('../../services/careplan-csv/service.js');
+    const store = await openStore(o.dataDir);
+    try {
+      const r = await indexCareplanSlots(await createGatewayContext(store));
+      process.stdout.write(`${r.checked} current care-plan document(s), ${r.indexed} given their slot row\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
 const pki = program.command('pki').description('development PKI');
 pki
   .command('init')

@@ -46,7 +46,9 @@ export class PgStore implements Store {
       const sql = pgExec(client);
       const result = await fn({
         read: (type, id) => readRecord(sql, type, id),
-        findByIdentifier: (type, system, value) => findIdsByIdentifier(sql, type, system, value),
+        // The identifier rows through the exact-row lookup: findIdsByIdentifier's DISTINCT makes SQLite walk every
+        // search row of the type (search_index_owner), a cost per document that grows with the store.
+        findByIdentifier: (type, system, value) => findIdsByIndexRow(sql, type, { param: 'identifier', system, value }),
         findByIndexRow: (type, row) => findIdsByIndexRow(sql, type, row),
         put: (rec) => putRecord(sql, rec),
         lock: async (key) => void (await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key])),

@@ -65,7 +65,10 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error('store is closed');
     const tx: StoreTx = {
       read: (type, id) => readRecord(this.writerSql, type, id),
-      findByIdentifier: (type, system, value) => findIdsByIdentifier(this.writerSql, type, system, value),
+      // The identifier rows through the exact-row lookup: findIdsByIdentifier's DISTINCT makes SQLite walk every
+      // search row of the type (search_index_owner), a cost per document that grows with the store.
+      findByIdentifier: (type, system, value) =>
+        findIdsByIndexRow(this.writerSql, type, { param: 'identifier', system, value }),
       findByIndexRow: (type, row) => findIdsByIndexRow(this.writerSql, type, row),
       put: (rec) => putRecord(this.writerSql, rec),
       // One writer at a time already (one connection, transactions run one after another): nothing more to lock.

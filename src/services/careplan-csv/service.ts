@@ -6,38 +6,15 @@ import type { Party } from '../../base/party.js';
 import { notFound, unprocessable } from '../../base/outcome.js';
 import { getPath, type JsonObject } from '../../base/json-paths.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
-import { allOf, anyOf, eq } from '../../engine/storage/row-filter.js';
-import type { StoredRecord } from '../../engine/storage/store.js';
 import { documentToRows, getSlotPath, rowToFields, writeCell } from './codec.js';
-import { CANONICAL_BASE } from '../../base/ids.js';
-import { careplanLayouts, formOf, listIdOf, storedPayload } from './file-records.js';
+import { careplanLayouts, currentDocuments, formOf, listIdOf, storedPayload } from './file-records.js';
 import { fileComparator, formatFileName, parseFileName } from './file-name.js';
 import { levelOf, type Layout } from './layout.js';
 import { writeCsv, type OutField } from './sjis-csv.js';
 
 export { careplanLayouts, DELETION_KEY_SYSTEM, FILE_ID_SYSTEM } from './file-records.js';
 export { importCareplanFile, type ImportSummary } from './import-file.js';
-
-const DOC_TYPE_SYSTEM = `${CANONICAL_BASE}/CodeSystem/document-type`;
-
-/** Every office's current documents of `form`, oldest first (the operator's export: there is no caller). */
-async function currentDocuments(ctx: GatewayContext, form: string): Promise<StoredRecord[]> {
-  const clauses = [
-    { kind: 'token' as const, param: 'type', values: [{ system: DOC_TYPE_SYSTEM, code: form }] },
-    { kind: 'token' as const, param: 'status', values: [{ code: 'current' }] },
-  ];
-  // A data selection, not an access decision.
-  const scope = anyOf(allOf(eq('form', form)));
-  const out: StoredRecord[] = [];
-  for (let offset = 0; ; offset += 500) {
-    const page = await ctx.store.search(
-      { resourceType: 'DocumentReference', clauses, count: 500, offset, sort: 'lastUpdated' },
-      scope,
-    );
-    out.push(...page.records);
-    if (page.records.length < 500) return out;
-  }
-}
+export { indexCareplanSlots } from './index-slots.js';
 
 /** Rows of one stored document for a layout (a supplement: the one row of its parent document). */
 function rowsOf(layout: Layout, payload: JsonObject): Map<number, unknown>[] {
