@@ -634,6 +634,26 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
       expect(built.summary.documents.map((d) => d.line)).to.deep.equal(people.map((_, k) => 2 * k + 1));
     });
 
+    it('利用者補足情報 rebuilds each parent 第1表 on the workers, as inline', async () => {
+      const ts = '20240401100000';
+      const other = (r: string) => r.replace(',0001234567,', ',0009876543,');
+      const files: Array<[string, Buffer]> = [
+        [nameOf('UP1KYO', ts), file([up1('20240401'), other(up1('20240401'))])],
+        [nameOf('UPHOSOKU', ts, '000000'), file([hosoku('20240401', '000000'), other(hosoku('20240401', '000000'))])],
+      ];
+      const [inlineCtx, pooledCtx] = [await newContext(), { ...(await newContext()), builder: pool }];
+      for (const [n, bytes] of files) {
+        const inline = await importOk(inlineCtx, n, bytes);
+        expect((await importOk(pooledCtx, n, bytes)).summary).to.deep.equal(inline.summary);
+      }
+      expect((await statuses(pooledCtx, 'kyotaku-careplan-1')).sort()).to.deep.equal([
+        'current',
+        'current',
+        'superseded',
+        'superseded',
+      ]);
+    });
+
     it('a refused document is reported at its line and column, the first in file order, and nothing is stored', async () => {
       const n = nameOf('UP1KYO', '20240401100000');
       const bad = (insurer: string) => up1('20240401', { 2: insurer, 3: '0009876543' });
@@ -704,6 +724,26 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         expect(Buffer.compare(readFileSync(join(outDir, readdirSync(outDir)[0]!)), file([up1('20240501')]))).to.equal(
           0,
         );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('CLI with worker threads', () => {
+    it('careplan-csv import --workers builds on worker threads and stores the same documents', function () {
+      this.timeout(120000);
+      const dir = mkdtempSync(join(tmpdir(), 'kaigo-cp-cli-w-'));
+      try {
+        const n = nameOf('UP2KYO', '20240401100000');
+        writeFileSync(join(dir, n), file(up2('20240401')));
+        const bin = join(process.cwd(), 'bin', 'kaigo-gateway.js');
+        const args = ['careplan-csv', 'import', '--data-dir', join(dir, 'data'), '--workers', '1', join(dir, n)];
+        const out = execFileSync('node', [bin, ...args], {
+          env: { ...process.env, TZ: 'Asia/Tokyo' },
+          encoding: 'utf8',
+        });
+        expect(out).to.equal(`${n}: 1 document(s) (1 new), 0 superseded, 0 deleted\n`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

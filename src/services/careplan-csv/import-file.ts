@@ -319,41 +319,57 @@ export async function importCareplanFile(
       return id;
     };
 
-    for (const [i, p] of plans.entries()) {
-      if (p.kind === 'document') {
-        const doc = await built.take(i);
-        await store(p.def, doc, slotKeys(p.def, keyOf(documentLayoutOf(p.def.name), p.payload)), p.line);
-      } else if (p.kind === 'supplement') {
-        const keys = slotKeys(p.parent, p.key);
-        const [found] = await currentInSlot(tx, p.parent, author, keys);
-        if (!found)
-          throw unprocessable(
-            `no stored ${p.parent.mapping.title} of this office has this key (${Object.values(p.key).join(', ')}); send it first (same send unit)`,
-            where(p.line, p.keyColumn),
-          );
-        const payload = { ...(await storedPayload(tx.read, p.parent, found.resource as DocumentReference)) };
-        payload.supplement = p.supplement;
-        await store(p.parent, await build(p.parent, payload, p.line, p.keyColumn), keys, p.line);
-      } else {
-        for (const form of layout.cascade ?? []) {
-          const def = formOf(ctx, form);
-          for (const d of await currentInSlot(tx, def, author, slotKeys(def, p.key))) {
-            await setStatus(ctx, tx, d, 'entered-in-error');
-            summary.deleted.push(d.resource.id);
+    // A supplement is its parent document rebuilt with it: the parent is read here, in the transaction, and the
+    // rebuilds run ahead too. Reading the parents of later rows before storing this one is safe: no two rows of
+    // a file name one parent (planFile refuses it), and storing a supplement touches only its own parent's key.
+    const supplemented = lookahead(layout.kind === 'supplement' ? plans.length : 0, ahead, async (i) => {
+      const p = plans[i] as Extract<Plan, { kind: 'supplement' }>;
+      const [found] = await currentInSlot(tx, p.parent, author, slotKeys(p.parent, p.key));
+      if (!found)
+        throw unprocessable(
+          `no stored ${p.parent.mapping.title} of this office has this key (${Object.values(p.key).join(', ')}); send it first (same send unit)`,
+          where(p.line, p.keyColumn),
+        );
+      const payload = { ...(await storedPayload(tx.read, p.parent, found.resource as DocumentReference)) };
+      payload.supplement = p.supplement;
+      return build(p.parent, payload, p.line, p.keyColumn);
+    });
+
+    const storePlans = async (): Promise<void> => {
+      for (const [i, p] of plans.entries()) {
+        if (p.kind === 'document') {
+          const doc = await built.take(i);
+          await store(p.def, doc, slotKeys(p.def, keyOf(documentLayoutOf(p.def.name), p.payload)), p.line);
+        } else if (p.kind === 'supplement') {
+          await store(p.parent, await supplemented.take(i), slotKeys(p.parent, p.key), p.line);
+        } else {
+          for (const form of layout.cascade ?? []) {
+            const def = formOf(ctx, form);
+            for (const d of await currentInSlot(tx, def, author, slotKeys(def, p.key))) {
+              await setStatus(ctx, tx, d, 'entered-in-error');
+              summary.deleted.push(d.resource.id);
+            }
           }
-        }
-        entries.push({
-          item: {
-            identifier: {
-              system: DELETION_KEY_SYSTEM,
-              value: layout.columns
-                .filter((c) => c.match)
-                .map((c) => String(p.key[c.match!]))
-                .join('|'),
+          entries.push({
+            item: {
+              identifier: {
+                system: DELETION_KEY_SYSTEM,
+                value: layout.columns
+                  .filter((c) => c.match)
+                  .map((c) => String(p.key[c.match!]))
+                  .join('|'),
+              },
             },
-          },
-        });
+          });
+        }
       }
+    };
+
+    try {
+      await storePlans();
+    } finally {
+      // Nothing may read through `tx` once the transaction is over.
+      await supplemented.settled();
     }
     const list: List & { id: string } = {
       resourceType: 'List',

@@ -6,6 +6,8 @@
 export interface Lookahead<T> {
   /** The i-th result; call with i = 0, 1, 2, … in turn. */
   take(i: number): Promise<T>;
+  /** Resolves once every item started and not taken has settled (before a transaction they read from ends). */
+  settled(): Promise<void>;
 }
 
 /** `start` runs for item 0 … ahead-1 at once, then for one more each time one is taken. ahead 0: only when taken. */
@@ -29,5 +31,6 @@ export function lookahead<T>(count: number, ahead: number, start: (i: number) =>
       started.delete(i);
       return p;
     },
+    settled: async () => void (await Promise.allSettled(started.values())),
   };
 }
