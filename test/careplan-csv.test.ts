@@ -12,12 +12,16 @@ import {
   exportCareplanFile,
   exportCurrentPlans,
   importCareplanFile,
+  indexCareplanSlots,
 } from '../src/services/careplan-csv/service.js';
+import { indexResource } from '../src/engine/search/search-parameters.js';
 import { formatFileName, parseFileName } from '../src/services/careplan-csv/file-name.js';
 import type { Layout } from '../src/services/careplan-csv/layout.js';
 import { OperationOutcomeError } from '../src/base/outcome.js';
 import { createGatewayContext, type GatewayContext } from '../src/engine/gateway-context.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
+import { PROJECT_ROOT } from '../src/base/project.js';
+import { startBuildPool, type BuildPool } from '../src/services/documents/build-pool.js';
 import { allOf, anyOf, eq } from '../src/engine/storage/row-filter.js';
 import { startTestGateway, type TestGateway } from './support/gateway.js';
 
@@ -500,10 +504,167 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
       for (const f of files) await importOk(fresh, f.name, f.bytes);
     });
 
+    it('a 第1表 sent again after being replaced is current again, and the next replacement finds it', async () => {
+      const first = file([up1('20240401')]);
+      const a = await importOk(ctx, nameOf('UP1KYO', '20240401100000'), first);
+      const b = await importOk(ctx, nameOf('UP1KYO', '20240402100000'), file([up1('20240401', { 24: '方針を変更' })]));
+      const again = await importOk(ctx, nameOf('UP1KYO', '20240403100000'), first);
+      const [docA, docB] = [a, b].map((r) => r.summary.documents[0]!.documentReference);
+      expect(again.summary.documents[0]).to.include({ documentReference: docA, created: false });
+      expect(again.summary.superseded).to.deep.equal([docB]);
+      const c = await importOk(ctx, nameOf('UP1KYO', '20240404100000'), file([up1('20240401', { 24: '再変更' })]));
+      expect(c.summary.superseded).to.deep.equal([docA]);
+      expect((await statuses(ctx, 'kyotaku-careplan-1')).sort()).to.deep.equal(['current', 'superseded', 'superseded']);
+    });
+
+    it('documents stored without the slot row (an older gateway) are replaced again once index-slots has run', async () => {
+      const a = await importOk(ctx, nameOf('UP1KYO', '20240401100000'), file([up1('20240401')]));
+      const id = a.summary.documents[0]!.documentReference;
+      // as the previous code stored it: the search rows of its content only
+      await ctx.store.transaction(async (tx) => {
+        const rec = (await tx.read('DocumentReference', id))!;
+        await tx.put({
+          resource: rec.resource,
+          access: rec.access,
+          index: indexResource(ctx.searchParams, rec.resource),
+        });
+      });
+      expect(await indexCareplanSlots(ctx)).to.deep.equal({ checked: 1, indexed: 1 });
+      expect(await indexCareplanSlots(ctx)).to.deep.equal({ checked: 1, indexed: 0 });
+      const b = await importOk(ctx, nameOf('UP1KYO', '20240402100000'), file([up1('20240401', { 24: '方針を変更' })]));
+      expect(b.summary.superseded).to.deep.equal([id]);
+    });
+
+    describe('an import sees the writes of its own transaction (a file database: reads beside it see only commits)', () => {
+      let dir: string;
+      let fileCtx: GatewayContext;
+      let queued: number;
+      beforeEach(async () => {
+        dir = mkdtempSync(join(tmpdir(), 'kaigo-cp-tx-'));
+        const store = new SqliteStore(join(dir, 'db.sqlite'));
+        // Counts the transactions asked for, so a test knows when its imports wait behind a held one.
+        queued = 0;
+        const counting = Object.create(store) as SqliteStore;
+        counting.transaction = (fn) => {
+          queued++;
+          return store.transaction(fn);
+        };
+        fileCtx = { ...(await createGatewayContext(store)), store: counting };
+      });
+      afterEach(async () => {
+        await fileCtx.store.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      /** Runs the imports while one transaction is held, so they queue and share the next group commit. */
+      async function inOneCommit(files: Array<[string, Buffer]>) {
+        let release: (() => void) | undefined;
+        const held = fileCtx.store.transaction(() => new Promise<void>((r) => (release = r)));
+        const imports = files.map(([n, b]) =>
+          importCareplanFile(fileCtx, party, n, b).then(
+            (r) => r,
+            (e: unknown) => e as OperationOutcomeError,
+          ),
+        );
+        // The held transaction starts once its group does (the committer first lets ready work queue up).
+        while (queued < files.length + 1 || release === undefined) await new Promise((r) => setTimeout(r, 5));
+        release();
+        await held;
+        return Promise.all(imports);
+      }
+
+      it('a deletion record given twice in one file deletes each document once', async () => {
+        const ts = '20240401100000';
+        await importOk(fileCtx, nameOf('UP1KYO', ts), file([up1('20240401')]));
+        await importOk(fileCtx, nameOf('UP2KYO', ts), file(up2('20240401')));
+        const del = record('DLT1KYO', { ...KEY, 4: '20240401' });
+        const r = await importOk(fileCtx, nameOf('DLT1KYO', '20240601100000'), file([del, del]));
+        expect(r.summary.deleted).to.have.length(2);
+        expect(new Set(r.summary.deleted).size).to.equal(2);
+        expect(await statuses(fileCtx, 'kyotaku-careplan-1')).to.deep.equal(['entered-in-error']);
+      });
+
+      it('the files of one send unit committed together: 利用者補足情報 finds the 第1表 sent just before it', async () => {
+        const ts = '20240401100000';
+        const [up, hs] = await inOneCommit([
+          [nameOf('UP1KYO', ts), file([up1('20240401')])],
+          [nameOf('UPHOSOKU', ts, '000000'), file([hosoku('20240401', '000000')])],
+        ]);
+        expect(up, String(up)).to.not.be.instanceOf(Error);
+        expect(hs, JSON.stringify((hs as OperationOutcomeError).issues)).to.not.be.instanceOf(Error);
+        expect((await statuses(fileCtx, 'kyotaku-careplan-1')).sort()).to.deep.equal(['current', 'superseded']);
+      });
+
+      it('two files with the same key committed together: the later one supersedes the earlier', async () => {
+        const [a, b] = await inOneCommit([
+          [nameOf('UP1KYO', '20240401100000'), file([up1('20240401')])],
+          [nameOf('UP1KYO', '20240402100000'), file([up1('20240401', { 24: '方針を変更' })])],
+        ]);
+        expect(a).to.not.be.instanceOf(Error);
+        expect(b).to.not.be.instanceOf(Error);
+        expect((await statuses(fileCtx, 'kyotaku-careplan-1')).sort()).to.deep.equal(['current', 'superseded']);
+      });
+    });
+
     it('a 利用者補足情報 without its 第1表 is refused at its key column', async () => {
       const n = nameOf('UPHOSOKU', '20240401100000', '000000');
       const e = await outcomeOf(() => importCareplanFile(ctx, party, n, file([hosoku('20240401', '000000')])));
       expect(e.issues[0]!.expression).to.equal(`${n}:1:4`);
+    });
+  });
+
+  describe('documents built on worker threads (the server’s ctx.builder)', () => {
+    let pool: BuildPool;
+    let pooled: GatewayContext;
+    before(async function () {
+      this.timeout(60000);
+      pool = await startBuildPool(PROJECT_ROOT, 2);
+    });
+    after(async () => pool?.close());
+    beforeEach(() => {
+      pooled = { ...ctx, builder: pool };
+    });
+
+    it('stores the same documents in file order, and the file exports byte for byte', async () => {
+      const people = Array.from({ length: 70 }, (_, k) => String(1000000 + k).padStart(10, '0'));
+      const bytes = file(people.flatMap((p) => upplan('202404').map((r) => r.replace(',0001234567,', `,${p},`))));
+      const n = nameOf('UPPLAN', '20240325090000', '202404');
+      const inline = await importOk(await newContext(), n, bytes);
+      const built = await importOk(pooled, n, bytes);
+      expect(built.summary).to.deep.equal(inline.summary);
+      expect(built.summary.documents.map((d) => d.line)).to.deep.equal(people.map((_, k) => 2 * k + 1));
+    });
+
+    it('利用者補足情報 rebuilds each parent 第1表 on the workers, as inline', async () => {
+      const ts = '20240401100000';
+      const other = (r: string) => r.replace(',0001234567,', ',0009876543,');
+      const files: Array<[string, Buffer]> = [
+        [nameOf('UP1KYO', ts), file([up1('20240401'), other(up1('20240401'))])],
+        [nameOf('UPHOSOKU', ts, '000000'), file([hosoku('20240401', '000000'), other(hosoku('20240401', '000000'))])],
+      ];
+      const [inlineCtx, pooledCtx] = [await newContext(), { ...(await newContext()), builder: pool }];
+      for (const [n, bytes] of files) {
+        const inline = await importOk(inlineCtx, n, bytes);
+        expect((await importOk(pooledCtx, n, bytes)).summary).to.deep.equal(inline.summary);
+      }
+      expect((await statuses(pooledCtx, 'kyotaku-careplan-1')).sort()).to.deep.equal([
+        'current',
+        'current',
+        'superseded',
+        'superseded',
+      ]);
+    });
+
+    it('a refused document is reported at its line and column, the first in file order, and nothing is stored', async () => {
+      const n = nameOf('UP1KYO', '20240401100000');
+      const bad = (insurer: string) => up1('20240401', { 2: insurer, 3: '0009876543' });
+      const bytes = file([up1('20240401'), bad('131012'), up1('20240501'), bad('131013')]);
+      const inline = await outcomeOf(() => importCareplanFile(ctx, party, n, bytes));
+      const e = await outcomeOf(() => importCareplanFile(pooled, party, n, bytes));
+      expect(e.status).to.equal(422);
+      expect(e.issues).to.deep.equal(inline.issues);
+      expect(e.issues.map((i) => i.expression)).to.include(`${n}:4:2`);
+      expect(await statuses(ctx, 'kyotaku-careplan-1')).to.deep.equal([]);
     });
   });
 
@@ -564,6 +725,26 @@ describe('care-plan CSV (ケアプランデータ連携標準仕様 v4.1)', () =
         expect(Buffer.compare(readFileSync(join(outDir, readdirSync(outDir)[0]!)), file([up1('20240501')]))).to.equal(
           0,
         );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('CLI with worker threads', () => {
+    it('careplan-csv import --workers builds on worker threads and stores the same documents', function () {
+      this.timeout(120000);
+      const dir = mkdtempSync(join(tmpdir(), 'kaigo-cp-cli-w-'));
+      try {
+        const n = nameOf('UP2KYO', '20240401100000');
+        writeFileSync(join(dir, n), file(up2('20240401')));
+        const bin = join(process.cwd(), 'bin', 'kaigo-gateway.js');
+        const args = ['careplan-csv', 'import', '--data-dir', join(dir, 'data'), '--workers', '1', join(dir, n)];
+        const out = execFileSync('node', [bin, ...args], {
+          env: { ...process.env, TZ: 'Asia/Tokyo' },
+          encoding: 'utf8',
+        });
+        expect(out).to.equal(`${n}: 1 document(s) (1 new), 0 superseded, 0 deleted\n`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

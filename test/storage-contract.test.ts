@@ -260,6 +260,24 @@ describe('Store contract', function () {
         ).to.deep.equal(['other']);
       });
 
+      it('finds resources by one exact search row inside a transaction, its own writes included', async () => {
+        const slot = { param: 'document-key', value: 'f|a|131011|0001234567|2024-04-01' };
+        await store.transaction((tx) => tx.put(rec('k1', { index: [slot] })));
+        const seen = await store.transaction(async (tx) => {
+          await tx.put(rec('k2', { index: [slot, { param: 'document-key', system: 'urn:s', value: slot.value }] }));
+          await tx.put(rec('k3', { index: [{ param: 'other', value: slot.value }] }));
+          const before = (await tx.findByIndexRow('Patient', slot)).sort();
+          // stored again without the row: out of the lookup at once
+          await tx.put(rec('k1', { index: [] }));
+          return { before, after: await tx.findByIndexRow('Patient', slot) };
+        });
+        expect(seen).to.deep.equal({ before: ['k1', 'k2'], after: ['k2'] });
+        expect(
+          await store.transaction((tx) => tx.findByIndexRow('Patient', { ...slot, system: 'urn:s' })),
+        ).to.deep.equal(['k2']);
+        expect(await store.transaction((tx) => tx.findByIndexRow('Observation', slot))).to.deep.equal([]);
+      });
+
       it('serialises check-then-create on a locked key across concurrent transactions', async () => {
         const attempt = (n: number) =>
           store.transaction(async (tx) => {

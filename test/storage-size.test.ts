@@ -14,8 +14,12 @@ import { startTestPg, type TestPg } from './support/pg.js';
 import { pgSize, sqliteSize, type StoreSize } from './support/store-size.js';
 
 const DOCUMENTS = 200;
-/** Measured about 1.2 (SQLite) and 1.6 (PostgreSQL) when this guard was written; 4.8 and 2.9 before. */
-const MAX_RATIO = 2.2;
+/**
+ * Measured about 1.2 (SQLite) and 1.6 (PostgreSQL) when this guard was written; 4.8 and 2.9 before. The search
+ * indexes of migration 2 and the care-plan key row then took PostgreSQL to 2.27 on this small store (each of its
+ * B-tree indexes starts at whole 8 KB pages): its bound says so, and stays below the 2.9 it started from.
+ */
+const MAX_RATIO = { sqlite: 2.2, postgresql: 2.4 } as const;
 
 describe('storage size per document (guard)', function () {
   this.timeout(180_000);
@@ -31,7 +35,7 @@ describe('storage size per document (guard)', function () {
   });
 
   for (const kind of ['sqlite', 'postgresql'] as const) {
-    const title = `${kind}: ${DOCUMENTS} documents of ${SIZE_MIX.length} forms, at most ${MAX_RATIO} × their Bundles`;
+    const title = `${kind}: ${DOCUMENTS} documents of ${SIZE_MIX.length} forms, at most ${MAX_RATIO[kind]} × their Bundles`;
     it(title, async () => {
       const location = kind === 'sqlite' ? join(dir, 'kaigo-gateway.sqlite') : await pgServer.newDatabase();
       const store = kind === 'sqlite' ? new SqliteStore(location) : await PgStore.connect(location);
@@ -44,7 +48,7 @@ describe('storage size per document (guard)', function () {
       expect(
         ratio,
         `${(size.total / DOCUMENTS / 1024).toFixed(1)} KB per document, ${JSON.stringify(size.tables)}`,
-      ).to.be.at.most(MAX_RATIO);
+      ).to.be.at.most(MAX_RATIO[kind]);
     });
   }
 });

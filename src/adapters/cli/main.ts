@@ -9,13 +9,19 @@ import { initDevPki } from '../../engine/pki/dev-pki.js';
 import { backupSqlite, restoreSqlite } from '../../engine/storage/sqlite-backup.js';
 import { SqliteStore } from '../../engine/storage/sqlite-store.js';
 import type { Store } from '../../engine/storage/store.js';
-import { VERSION } from '../../base/project.js';
+import { PROJECT_ROOT, VERSION } from '../../base/project.js';
 import { readJsonFile, translateToFhir, translateToForm, validateInput } from './translate.js';
 import { expandInputs, summary, terminalProgress, translateFiles } from './translate-folder.js';
 
 const toPort = (v: string): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('not a port number');
+  return n;
+};
+
+const toWorkers = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64) throw new InvalidArgumentError('a whole number from 0 to 64');
   return n;
 };
 
@@ -130,16 +136,24 @@ careplan
     'import files in send-unit order (time stamp, then 1表/2表/3表/6表/7表/補足/削除), each in one transaction; stops at the first file that fails',
   )
   .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .option(
+    '--workers <n>',
+    'build the documents on n worker threads beside the store (large files; default 0: on the main thread)',
+    toWorkers,
+    0,
+  )
   .argument('<files...>')
-  .action(async (files: string[], o: { dataDir?: string }) => {
+  .action(async (files: string[], o: { dataDir?: string; workers: number }) => {
     const { careplanLayouts, fileComparator, importCareplanFile, parseFileName } =
       await import('../../services/careplan-csv/service.js');
     const named = files.map((f) => ({ path: f, name: parseFileName(basename(f), careplanLayouts()) }));
     const byStandardOrder = fileComparator(careplanLayouts());
     named.sort((a, b) => byStandardOrder(a.name, b.name));
     const store = await openStore(o.dataDir);
+    const { startBuildPool } = await import('../../services/documents/build-pool.js');
+    const pool = o.workers > 0 ? await startBuildPool(PROJECT_ROOT, o.workers) : undefined;
     try {
-      const ctx = await createGatewayContext(store);
+      const ctx = { ...(await createGatewayContext(store)), ...(pool ? { builder: pool } : {}) };
       for (const f of named) {
         const party = { kind: 'care-manager-office' as const, code: f.name.senderOffice, name: 'kaigo-gateway CLI' };
         const { summary } = await importCareplanFile(ctx, party, basename(f.path), readFileSync(f.path));
@@ -149,6 +163,7 @@ careplan
         );
       }
     } finally {
+      await pool?.close();
       await store.close();
     }
   });
@@ -183,6 +198,23 @@ careplan
         process.stdout.write(`${join(o.out, f.name)}\n`);
       }
       process.stdout.write(`${files.length} file(s)\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+careplan
+  .command('index-slots')
+  .description(
+    'once after upgrading from a gateway whose documents lack the slot row imports find them by: store each current care-plan document again with it',
+  )
+  .option('--data-dir <dir>', 'data directory (KAIGO_DATA_DIR, default ./data)')
+  .action(async (o: { dataDir?: string }) => {
+    const { indexCareplanSlots } = await import('../../services/careplan-csv/service.js');
+    const store = await openStore(o.dataDir);
+    try {
+      const r = await indexCareplanSlots(await createGatewayContext(store));
+      process.stdout.write(`${r.checked} current care-plan document(s), ${r.indexed} given their slot row\n`);
     } finally {
       await store.close();
     }

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { migratePg } from './migrations/run-pg.js';
 import { pgExec } from './pg-exec.js';
 import type { SqlExec } from './sql-exec.js';
+import { findIdsByIndexRow } from './sql-index-rows.js';
 import { findIdsByIdentifier, readRecord } from './sql-records.js';
 import { runSearch } from './sql-search-run.js';
 import { putRecord } from './sql-write.js';
@@ -45,7 +46,10 @@ export class PgStore implements Store {
       const sql = pgExec(client);
       const result = await fn({
         read: (type, id) => readRecord(sql, type, id),
-        findByIdentifier: (type, system, value) => findIdsByIdentifier(sql, type, system, value),
+        // The identifier rows through the exact-row lookup: findIdsByIdentifier's DISTINCT makes SQLite walk every
+        // search row of the type (search_index_owner), a cost per document that grows with the store.
+        findByIdentifier: (type, system, value) => findIdsByIndexRow(sql, type, { param: 'identifier', system, value }),
+        findByIndexRow: (type, row) => findIdsByIndexRow(sql, type, row),
         put: (rec) => putRecord(sql, rec),
         lock: async (key) => void (await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key])),
       });

@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Resource } from 'fhir/r4.js';
 import { GroupCommitter } from './group-commit.js';
 import { migrateSqlite } from './migrations/run-sqlite.js';
+import { findIdsByIndexRow } from './sql-index-rows.js';
 import { findIdsByIdentifier, readRecord } from './sql-records.js';
 import { runSearch } from './sql-search-run.js';
 import { putRecord } from './sql-write.js';
@@ -67,7 +68,11 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error('store is closed');
     const tx: StoreTx = {
       read: (type, id) => readRecord(this.writerSql, type, id),
-      findByIdentifier: (type, system, value) => findIdsByIdentifier(this.writerSql, type, system, value),
+      // The identifier rows through the exact-row lookup: findIdsByIdentifier's DISTINCT makes SQLite walk every
+      // search row of the type (search_index_owner), a cost per document that grows with the store.
+      findByIdentifier: (type, system, value) =>
+        findIdsByIndexRow(this.writerSql, type, { param: 'identifier', system, value }),
+      findByIndexRow: (type, row) => findIdsByIndexRow(this.writerSql, type, row),
       put: (rec) => putRecord(this.writerSql, rec),
       // One writer at a time already (one connection, transactions run one after another): nothing more to lock.
       lock: async () => undefined,

@@ -123,6 +123,12 @@ export interface StoreTx {
   read(type: string, id: string): Promise<StoredRecord | undefined>;
   /** Ids of resources of `type` carrying identifier system|value (no access scope: used for duplicate checks). */
   findByIdentifier(type: string, system: string, value: string): Promise<string[]>;
+  /**
+   * Ids of resources of `type` whose search rows include `row` exactly (param, value, and system or none), as this
+   * transaction sees them (its own writes included); one indexed lookup at any store size. For rows a service
+   * keeps for lookups of its own, e.g. services/documents/document-key.ts (no access scope, like findByIdentifier).
+   */
+  findByIndexRow(type: string, row: Pick<IndexRow, 'param' | 'system' | 'value'>): Promise<string[]>;
   /** Create or make a new version; sets meta.versionId/lastUpdated. */
   put(rec: WriteRecord): Promise<StoredRecord>;
   /**
@@ -132,7 +138,7 @@ export interface StoreTx {
   lock(key: string): Promise<void>;
 }
 
-export interface Store extends Omit<StoreTx, 'put' | 'lock'> {
+export interface Store extends Omit<StoreTx, 'put' | 'lock' | 'findByIndexRow'> {
   readonly kind: string;
   /** Runs fn atomically: all of its writes commit together or none do. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;

@@ -7,67 +7,87 @@ import type { CsvRecord, OutField } from './sjis-csv.js';
 
 export type Where = (line: number, column: number) => string;
 
-/** One cell → payload value; undefined for an empty cell. Problems go to `issues`. */
-export function readCell(col: LayoutColumn, text: string, at: string, issues: Issue[]): Json | undefined {
-  if (text === '') {
-    if (col.required) issues.push(issue('required', `${col.name} (No.${col.no}) is required`, at));
-    return undefined;
-  }
-  const bad = (why: string): undefined => {
-    issues.push(issue('invalid', `${col.name} (No.${col.no}) '${text}': ${why}`, at));
-    return undefined;
-  };
+const patterns = new WeakMap<LayoutColumn, RegExp>();
+function patternOf(col: LayoutColumn): RegExp {
+  let re = patterns.get(col);
+  if (!re) patterns.set(col, (re = new RegExp(col.pattern!)));
+  return re;
+}
+
+/** Why a non-empty cell is refused ('invalid' unless said otherwise); undefined when it is fine. */
+function refusal(col: LayoutColumn, text: string): { code: 'invalid' | 'code-invalid'; why: string } | undefined {
+  const bad = { code: 'invalid' as const, why: '' };
   if (col.length !== null && col.format !== 'integer' && text.length > col.length)
-    return bad(`longer than ${col.length}`);
+    return { ...bad, why: `longer than ${col.length}` };
   switch (col.format) {
     case 'version':
-      if (text !== (col.fixed ?? CSV_VERSION)) {
-        issues.push(
-          issue(
-            'code-invalid',
-            `${col.name} (No.${col.no}) '${text}': only CSVバージョン ${col.fixed ?? CSV_VERSION} is supported`,
-            at,
-          ),
-        );
-        return undefined;
-      }
-      return text;
+      return text === (col.fixed ?? CSV_VERSION)
+        ? undefined
+        : { code: 'code-invalid', why: `only CSVバージョン ${col.fixed ?? CSV_VERSION} is supported` };
     case 'digits':
-      if (!/^[0-9]+$/.test(text)) return bad('must be digits');
+      if (!/^[0-9]+$/.test(text)) return { ...bad, why: 'must be digits' };
       if (col.exactLength && col.length !== null && text.length !== col.length)
-        return bad(`must be ${col.length} digits`);
-      return text;
+        return { ...bad, why: `must be ${col.length} digits` };
+      return undefined;
     case 'insured':
-      return /^([0-9]{10}|H[0-9]{9})$/.test(text) ? text : bad('must be 10 digits, or H and 9 digits (生活保護単独)');
+      return /^([0-9]{10}|H[0-9]{9})$/.test(text)
+        ? undefined
+        : { ...bad, why: 'must be 10 digits, or H and 9 digits (生活保護単独)' };
     case 'yyyymmdd':
-      return validDate(text)
-        ? `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`
-        : bad('not a date (YYYYMMDD)');
+      return validDate(text) ? undefined : { ...bad, why: 'not a date (YYYYMMDD)' };
     case 'yyyymm':
-      return validMonth(text) ? `${text.slice(0, 4)}-${text.slice(4)}` : bad('not a month (YYYYMM)');
+      return validMonth(text) ? undefined : { ...bad, why: 'not a month (YYYYMM)' };
     case 'hhmm':
-      if (col.allow?.includes(text)) return text;
-      return /^(([01][0-9]|2[0-3])[0-5][0-9]|2400)$/.test(text)
-        ? text
-        : bad(`not a time (HHMM${col.allow ? ` or ${col.allow.join('/')}` : ''})`);
-    case 'integer': {
-      if (!/^-?(0|[1-9][0-9]*)$/.test(text)) return bad('not an integer (no leading zeros, no separators)');
+      if (col.allow?.includes(text) || /^(([01][0-9]|2[0-3])[0-5][0-9]|2400)$/.test(text)) return undefined;
+      return { ...bad, why: `not a time (HHMM${col.allow ? ` or ${col.allow.join('/')}` : ''})` };
+    case 'integer':
+      if (!/^-?(0|[1-9][0-9]*)$/.test(text)) return { ...bad, why: 'not an integer (no leading zeros, no separators)' };
       if (col.length !== null && text.replace('-', '').length > col.length)
-        return bad(`more than ${col.length} digits`);
-      return Number(text);
-    }
+        return { ...bad, why: `more than ${col.length} digits` };
+      return undefined;
     case 'code':
-      if (!col.codes?.includes(text)) {
-        issues.push(
-          issue('code-invalid', `${col.name} (No.${col.no}) '${text}' is not one of ${col.codes?.join(', ')}`, at),
-        );
-        return undefined;
-      }
-      return text;
+      return col.codes?.includes(text) ? undefined : { code: 'code-invalid', why: '' };
     case 'free-text':
-      return text;
+      return undefined;
     case 'string':
-      if (col.pattern && !new RegExp(col.pattern).test(text)) return bad(`does not match ${col.pattern}`);
+      return col.pattern && !patternOf(col).test(text) ? { ...bad, why: `does not match ${col.pattern}` } : undefined;
+  }
+}
+
+/**
+ * One cell → payload value; undefined for an empty cell. Problems go to `issues` at `where(line, col.no)`, which
+ * is only asked for a problem (a file has tens of thousands of cells). No closure is made per cell: under tsx each
+ * named one costs an Object.defineProperty (esbuild's keepNames), most of reading a row.
+ */
+export function readCell(
+  col: LayoutColumn,
+  text: string,
+  where: Where,
+  line: number,
+  issues: Issue[],
+  required = col.required,
+): Json | undefined {
+  if (text === '') {
+    if (required) issues.push(issue('required', `${col.name} (No.${col.no}) is required`, where(line, col.no)));
+    return undefined;
+  }
+  const no = refusal(col, text);
+  if (no) {
+    const message =
+      col.format === 'code' && no.code === 'code-invalid'
+        ? `${col.name} (No.${col.no}) '${text}' is not one of ${col.codes?.join(', ')}`
+        : `${col.name} (No.${col.no}) '${text}': ${no.why}`;
+    issues.push(issue(no.code, message, where(line, col.no)));
+    return undefined;
+  }
+  switch (col.format) {
+    case 'yyyymmdd':
+      return `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6)}`;
+    case 'yyyymm':
+      return `${text.slice(0, 4)}-${text.slice(4)}`;
+    case 'integer':
+      return Number(text);
+    default:
       return text;
   }
 }
@@ -150,13 +170,12 @@ export function readRows(layout: Layout, records: CsvRecord[], where: Where, iss
       continue;
     }
     const cells = new Map<number, Json | undefined>();
-    layout.columns.forEach((col, k) => {
+    for (let k = 0; k < layout.columns.length; k++) {
+      const col = layout.columns[k]!;
       const f = rec.fields[k]!;
       if (col.link !== undefined && f.text === col.zero) cells.set(col.no, undefined);
-      else if (col.link !== undefined)
-        cells.set(col.no, readCell({ ...col, required: false }, f.text, where(f.line, col.no), issues));
-      else cells.set(col.no, readCell(col, f.text, where(f.line, col.no), issues));
-    });
+      else cells.set(col.no, readCell(col, f.text, where, f.line, issues, col.link === undefined && col.required));
+    }
     rows.push({ line: rec.line, cells, raw: rec.fields.map((f) => f.text) });
   }
   return rows;
@@ -181,8 +200,13 @@ export function rowsToDocuments(
   const seen = new Map<string, number>();
   const levels = layout.levels ?? [];
   const docCols = layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === 0);
-  const colsAt = (lv: number): LayoutColumn[] =>
-    layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === lv + 1);
+  // The columns of each level, and those below it, worked out once rather than for every row.
+  const levelCols = levels.map((_, lv) =>
+    layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) === lv + 1),
+  );
+  const deeperCols = levels.map((_, lv) =>
+    layout.columns.filter((c) => c.path !== undefined && levelOf(c.path) > lv + 1),
+  );
   let cur: { key: string; doc: ParsedDocument; firstRow: ParsedRow; last: JsonObject[] } | undefined;
   for (const row of rows) {
     const key = layout.documentKey!.map((no) => row.raw[no - 1]).join('|');
@@ -226,7 +250,7 @@ export function rowsToDocuments(
     let continuing = true;
     for (let lv = 0; lv < levels.length; lv++) {
       const level = levels[lv]!;
-      const cols = colsAt(lv);
+      const cols = levelCols[lv]!;
       const values = cols.map((c) => [c, row.cells.get(c.no)] as const);
       const any = values.some(([, v]) => v !== undefined) || cols.some((c) => row.raw[c.no - 1] !== '');
       const list = (Array.isArray(parent[level.path]) ? parent[level.path] : undefined) as JsonObject[] | undefined;
@@ -261,9 +285,7 @@ export function rowsToDocuments(
       }
       if (!any) {
         // nothing at this level: nothing deeper may be given either
-        const deeper = layout.columns.find(
-          (c) => c.path !== undefined && levelOf(c.path) > lv + 1 && row.raw[c.no - 1] !== '',
-        );
+        const deeper = deeperCols[lv]!.find((c) => row.raw[c.no - 1] !== '');
         if (deeper)
           issues.push(
             issue(

@@ -43,6 +43,10 @@ function invalidSjisAt(bytes: Buffer): number {
 }
 
 function decodeField(bytes: Buffer): { text: string } | { error: string } {
+  // Most fields (numbers, codes, dates) are ASCII, which Shift-JIS leaves as it is: no decoder needed.
+  let ascii = true;
+  for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+  if (ascii) return { text: bytes.toString('latin1') };
   const bad = invalidSjisAt(bytes);
   if (bad >= 0)
     return {

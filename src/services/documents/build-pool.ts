@@ -10,6 +10,7 @@ import { OperationOutcomeError } from '../../base/outcome.js';
 import type { FormDocument } from '../../engine/forms/assemble-document.js';
 import type { DocumentBuilder } from '../../engine/gateway-context.js';
 import type { BuildReply, BuildRequest } from './build-messages.js';
+import { handOverIndex } from './document-index.js';
 
 export interface BuildPool extends DocumentBuilder {
   readonly size: number;
@@ -56,8 +57,10 @@ export async function startBuildPool(root: string, size = defaultPoolSize()): Pr
         const p = slot.pending.get(m.id);
         if (!p) return;
         slot.pending.delete(m.id);
-        if ('doc' in m) p.resolve(m.doc);
-        else if ('refused' in m) p.reject(new OperationOutcomeError(m.refused.status, m.refused.issues));
+        if ('doc' in m) {
+          handOverIndex(m.doc, m.index);
+          p.resolve(m.doc);
+        } else if ('refused' in m) p.reject(new OperationOutcomeError(m.refused.status, m.refused.issues));
         else p.reject(new Error(`document build failed in a worker: ${m.failed}`));
       });
       worker.once('error', reject);

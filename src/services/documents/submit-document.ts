@@ -4,10 +4,11 @@ import type { Resource } from 'fhir/r4.js';
 import { partyKey, type Party } from '../../base/party.js';
 import { canonicalJson } from '../../base/canonical-json.js';
 import { conflict, throwIfErrors, type Issue } from '../../base/outcome.js';
-import { indexResource } from '../../engine/search/search-parameters.js';
 import { readKeys, type FormDocument } from '../../engine/forms/assemble-document.js';
 import type { FormDefinition } from '../../engine/forms/form-definition.js';
 import { formToFhir } from '../../engine/forms/translate.js';
+import { documentKeyRow } from './document-key.js';
+import { documentIndex, storedResourcesOf } from './document-index.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { AccessTag, StoreTx } from '../../engine/storage/store.js';
 
@@ -120,16 +121,25 @@ export async function storeDocument(
     return { ...result, created: false };
   }
 
+  await writeDocument(ctx, tx, party, def, doc);
+  return { ...result, created: true };
+}
+
+/** The write half of storeDocument: every resource of the document with its access tag and search rows. */
+export async function writeDocument(
+  ctx: GatewayContext,
+  tx: StoreTx,
+  party: Party,
+  def: FormDefinition,
+  doc: FormDocument,
+): Promise<void> {
   const access: AccessTag = { author: partyKey(party), form: def.name };
   if (doc.keys.insurerNumber !== undefined) access.insurerNumber = doc.keys.insurerNumber;
   if (doc.keys.insuredNumber !== undefined) access.insuredNumber = doc.keys.insuredNumber;
-  const all: Resource[] = [doc.documentReference, doc.bundle, ...doc.resources];
-  for (const resource of all) {
-    await tx.put({
-      resource: resource as Resource & { id: string },
-      access,
-      index: indexResource(ctx.searchParams, resource),
-    });
-  }
-  return { ...result, created: true };
+  const all = storedResourcesOf(doc);
+  const rows = documentIndex(ctx.searchParams, doc);
+  const keyRow = documentKeyRow(def.name, access.author, doc.keys);
+  if (keyRow) rows[0]!.push(keyRow); // rows[0]: the DocumentReference's
+  for (const [i, resource] of all.entries())
+    await tx.put({ resource: resource as Resource & { id: string }, access, index: rows[i]! });
 }
