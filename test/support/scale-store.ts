@@ -22,33 +22,9 @@ import { formToFhir } from '../../src/engine/forms/translate.js';
 import type { GatewayContext } from '../../src/engine/gateway-context.js';
 import { indexResource } from '../../src/engine/search/search-parameters.js';
 import type { AccessTag, Store, WriteRecord } from '../../src/engine/storage/store.js';
+import { FORM_MIX } from '../../bench/seed/documents.js';
 
-/** Documents per 1,000 of each form: certification paperwork, care plans and (the most) monthly claims. */
-const FORM_MIX: Readonly<Record<string, number>> = {
-  'hihokensha-sho': 90,
-  'shujii-ikensho': 80,
-  'nintei-chosahyo': 80,
-  'nintei-shinseisho': 60,
-  'futan-wariai-sho': 50,
-  'futan-gendogaku-nintei-sho': 20,
-  'kyotaku-careplan-1': 40,
-  'kyotaku-careplan-2': 40,
-  'kyotaku-careplan-3': 40,
-  'kyotaku-careplan-6': 60,
-  'kyotaku-careplan-7': 60,
-  'shisetsu-careplan-1': 15,
-  'shisetsu-careplan-2': 15,
-  'shisetsu-careplan-3': 15,
-  'kyotaku-service-meisaisho': 110,
-  'kyotaku-shien-meisaisho': 50,
-  'kyufu-kanrihyo': 50,
-  'shisetsu-service-meisaisho': 30,
-  'yobo-service-meisaisho': 20,
-  'sogo-jigyohi-meisaisho': 20,
-  'kaigo-kyufuhi-seikyusho': 20,
-  'sogo-jigyohi-seikyusho': 10,
-  'life-feedback': 25,
-};
+// Documents per 1,000 of each form: the realistic-store generator's mix (bench/seed/documents.ts).
 
 /** 保険者番号: 131011 (the dev PKI's municipality) is the largest; shares fall off as 1/rank. */
 export const INSURERS = [
