@@ -11,7 +11,8 @@
 // time per document of the main thread (which parses and stores; the bound with enough cores) and of the whole
 // process (every thread), which a busy shared machine disturbs less than the wall clock.
 //
-//   TZ=Asia/Tokyo node --import tsx bench/careplan-csv.ts      (≈ 4 min with the 100,000-document fill, ≈ 9 GB in /tmp)
+//   TZ=Asia/Tokyo node --import tsx bench/careplan-csv.ts      (≈ 6 min with the 100,000-document fill, ≈ 9 GB in /tmp)
+//   BENCH_FILLED_DB=/tmp/…/db.sqlite …                          a store filled before (kept), instead of filling one
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,8 @@ import { importCareplanFile, careplanLayouts } from '../src/services/careplan-cs
 import { formatFileName } from '../src/services/careplan-csv/file-name.js';
 import { parseCsv } from '../src/services/careplan-csv/sjis-csv.js';
 import { SqliteStore } from '../src/engine/storage/sqlite-store.js';
-import { fmt, isMain, machineInfo, markdownTable, median, writeResults } from './lib.js';
+import { allOf, anyOf, eq } from '../src/engine/storage/row-filter.js';
+import { coresBusy, cpuSnapshot, fmt, isMain, machineInfo, markdownTable, median, writeResults } from './lib.js';
 
 const OFFICE = '1370000018';
 const PEOPLE = Number(process.env.BENCH_CSV_PEOPLE ?? 200);
@@ -86,6 +88,8 @@ export function upplanFile(
 }
 
 const FILL_DOCS = Number(process.env.BENCH_FILL_DOCS ?? 100_000);
+/** a store filled by an earlier run to use as it is (not removed afterwards), instead of filling one */
+const FILLED_DB = process.env.BENCH_FILLED_DB;
 const ROUNDS = 3;
 const party = { kind: 'care-manager-office' as const, code: OFFICE, name: 'bench' };
 
@@ -98,12 +102,21 @@ interface Round {
   /** CPU ms per document: the main thread's, and the whole process's (worker threads included) */
   mainMs: number;
   processMs: number;
+  /** cores the whole machine used meanwhile, this process included (0..nproc): other work shows here */
+  coresBusy: number;
 }
 interface VariantResult {
   store: StoreKind;
   build: BuildKind;
   validateEvery: Every;
   rounds: Round[];
+}
+
+/** DocumentReferences in a store (every form, every author): the size of a reused one. */
+async function documentCount(store: SqliteStore): Promise<number> {
+  const authors = anyOf(allOf(eq('author', `${party.kind}:${party.code}`)));
+  const q = { resourceType: 'DocumentReference', clauses: [], count: 0, offset: 0, sort: 'lastUpdated' as const };
+  return (await store.search(q, authors)).total;
 }
 
 /** CPU time of the main thread so far, ms (Linux: /proc; NaN elsewhere). */
@@ -145,15 +158,16 @@ async function timedImports(
     const k = next();
     const stamp = `2024042512${String(Math.floor(k / 60) % 60).padStart(2, '0')}${String(k % 60).padStart(2, '0')}`;
     const f = upplanFile(PEOPLE, ROWS_PER_PERSON, 1_000_000 + k * PEOPLE, stamp);
-    const [t0, main0, cpu0] = [performance.now(), mainThreadCpuMs(), process.cpuUsage()];
+    const [t0, main0, cpu0, machine0] = [performance.now(), mainThreadCpuMs(), process.cpuUsage(), cpuSnapshot()];
     const r = await importCareplanFile(c, party, f.name, f.bytes);
-    const [t1, main1, cpu1] = [performance.now(), mainThreadCpuMs(), process.cpuUsage(cpu0)];
+    const [t1, main1, cpu1, machine1] = [performance.now(), mainThreadCpuMs(), process.cpuUsage(cpu0), cpuSnapshot()];
     if (r.status !== 201 || r.summary.documents.length !== PEOPLE) throw new Error(`import answered ${r.status}`);
     if (round > 0)
       rounds.push({
         rowsPerSec: f.rows / ((t1 - t0) / 1000),
         mainMs: (main1 - main0) / PEOPLE,
         processMs: (cpu1.user + cpu1.system) / 1000 / PEOPLE,
+        coresBusy: coresBusy(machine0, machine1),
       });
     await done?.(c);
   }
@@ -164,7 +178,7 @@ export async function runCareplanCsvBench(): Promise<{
   machine: ReturnType<typeof machineInfo>;
   method: string;
   file: { rows: number; bytes: number; documents: number };
-  fill: { documents: number; seconds: number };
+  fill: { documents: number; seconds: number; reused?: string };
   parseRowsPerSec: number[];
   floorRowsPerSec: number[];
   variants: VariantResult[];
@@ -186,7 +200,8 @@ export async function runCareplanCsvBench(): Promise<{
   }
 
   const variants: VariantResult[] = [];
-  let fileNo = 0;
+  // Files of people and names of their own in every run, so a store kept between runs takes each as new.
+  let fileNo = Math.floor(Math.random() * 3000);
   const next = (): number => fileNo++;
   const base = await createGatewayContext(new SqliteStore(':memory:'));
   const plan: Array<[BuildKind, Every]> = [
@@ -224,16 +239,18 @@ export async function runCareplanCsvBench(): Promise<{
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'kaigo-csv-bench-filled-'));
-  const filled = new SqliteStore(join(dir, 'db.sqlite'));
+  const filled = new SqliteStore(FILLED_DB ?? join(dir, 'db.sqlite'));
   const t0 = performance.now();
   try {
-    await fillWithClones(
-      { ...base, store: filled },
-      party,
-      FILL_DOCS,
-      (insured) => upplanFile(1, ROWS_PER_PERSON, Number(insured)).bytes,
-    );
-    const fillSeconds = (performance.now() - t0) / 1000;
+    if (!FILLED_DB)
+      await fillWithClones(
+        { ...base, store: filled },
+        party,
+        FILL_DOCS,
+        (insured) => upplanFile(1, ROWS_PER_PERSON, Number(insured)).bytes,
+      );
+    const fillSeconds = FILLED_DB ? 0 : (performance.now() - t0) / 1000;
+    const stored = FILLED_DB ? await documentCount(filled) : FILL_DOCS;
     for (const [build, every] of plan.filter(([b, e]) => b === 'workers' || e === 1)) {
       const builder = await builderFor(build, every);
       const ctx: GatewayContext = {
@@ -252,9 +269,9 @@ export async function runCareplanCsvBench(): Promise<{
     }
     return {
       machine: machineInfo(),
-      method: `UPPLAN files of ${PEOPLE} people × ${ROWS_PER_PERSON} rows (${PEOPLE} documents), each of new people; import = parse + check + documents + validation + one SQLite transaction (WAL, synchronous=FULL), ${ROUNDS} timed rounds after a warm-up per variant (two with worker threads); empty = a new store per round, filled = one store holding ${FILL_DOCS} documents before the first round; workers = ${availableParallelism()} worker threads; parse = parseCsv only (the baseline of the ratios); floor = iconv decode + split on CRLF and comma`,
+      method: `UPPLAN files of ${PEOPLE} people × ${ROWS_PER_PERSON} rows (${PEOPLE} documents), each of new people; import = parse + check + documents + validation + one SQLite transaction (WAL, synchronous=FULL), ${ROUNDS} timed rounds after a warm-up per variant (two with worker threads); empty = a new store per round, filled = one store holding ${stored} documents before the first round; workers = ${availableParallelism()} worker threads; parse = parseCsv only (the baseline of the ratios); floor = iconv decode + split on CRLF and comma`,
       file: { rows: f.rows, bytes: f.bytes.length, documents: PEOPLE },
-      fill: { documents: FILL_DOCS, seconds: fillSeconds },
+      fill: { documents: stored, seconds: fillSeconds, ...(FILLED_DB ? { reused: FILLED_DB } : {}) },
       parseRowsPerSec: parseRates,
       floorRowsPerSec: floorRates,
       variants,
@@ -268,7 +285,7 @@ export async function runCareplanCsvBench(): Promise<{
 
 export function careplanCsvTable(r: Awaited<ReturnType<typeof runCareplanCsvBench>>): string {
   const parse = median(r.parseRowsPerSec);
-  const rates = (label: string, xs: number[], cpu: [string, string]): string[] => [
+  const rates = (label: string, xs: number[], cpu: [string, string, string]): string[] => [
     label,
     fmt(median(xs)),
     (median(xs) / parse).toFixed(3),
@@ -277,17 +294,29 @@ export function careplanCsvTable(r: Awaited<ReturnType<typeof runCareplanCsvBenc
   ];
   const ms = (xs: number[]): string => fmt(median(xs), 2);
   return markdownTable(
-    ['variant', 'median rows/s', '× parse only', 'main CPU ms/doc', 'process CPU ms/doc', 'rounds (rows/s)'],
+    [
+      'variant',
+      'median rows/s',
+      '× parse only',
+      'main CPU ms/doc',
+      'process CPU ms/doc',
+      'cores busy (machine)',
+      'rounds (rows/s)',
+    ],
     [
       ...r.variants.map((v) =>
         rates(
           `import, ${v.store === 'empty' ? 'empty store' : `store of ${fmt(r.fill.documents)} documents`}, built ${v.build === 'inline' ? 'inline' : 'on worker threads'}, validating ${validationLabel(v.validateEvery)}`,
           v.rounds.map((x) => x.rowsPerSec),
-          [ms(v.rounds.map((x) => x.mainMs)), ms(v.rounds.map((x) => x.processMs))],
+          [
+            ms(v.rounds.map((x) => x.mainMs)),
+            ms(v.rounds.map((x) => x.processMs)),
+            v.rounds.map((x) => x.coresBusy.toFixed(2)).join(', '),
+          ],
         ),
       ),
-      rates('parse only (Shift-JIS, quoting, fields)', r.parseRowsPerSec, ['', '']),
-      rates('floor: decode + split', r.floorRowsPerSec, ['', '']),
+      rates('parse only (Shift-JIS, quoting, fields)', r.parseRowsPerSec, ['', '', '']),
+      rates('floor: decode + split', r.floorRowsPerSec, ['', '', '']),
     ],
   );
 }
@@ -295,6 +324,10 @@ export function careplanCsvTable(r: Awaited<ReturnType<typeof runCareplanCsvBenc
 if (isMain(import.meta.url)) {
   const r = await runCareplanCsvBench();
   console.log(careplanCsvTable(r));
-  console.log(`\nfill: ${fmt(r.fill.documents)} documents in ${r.fill.seconds.toFixed(0)} s`);
+  console.log(
+    r.fill.reused
+      ? `\nstore: ${r.fill.reused}, ${fmt(r.fill.documents)} documents`
+      : `\nfill: ${fmt(r.fill.documents)} documents in ${r.fill.seconds.toFixed(0)} s`,
+  );
   console.log(`\nwrote ${writeResults('careplan-csv.json', r)}`);
 }

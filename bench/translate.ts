@@ -6,7 +6,7 @@
 //   reverse             questionnaireResponseToForm(QR of that document): what GET /forms/…/{id} does after reading
 //   JSON floor          JSON.stringify(JSON.parse(text of the output document Bundle))
 //
-// Method (as in /work/shared/docs/toolchain.md §4): 1 s warm-up per variant, then 5 rounds; in each round every
+// Method (as in §4 of the development machine's toolchain notes): 1 s warm-up per variant, then 5 rounds; in each round every
 // variant runs for one 1 s window, the order alternating forward/backward between rounds so no variant always
 // follows the same neighbour. Reported: median ops/s over the 5 windows, and the cost of one op in JSON floors
 // (floor ops/s ÷ variant ops/s), both from the medians and as the median of the per-round ratios.

@@ -272,8 +272,10 @@ export async function importCareplanFile(
     prepareDocumentOffThread(ctx, party, def, payload).catch((e: unknown) => Promise.reject(atCsv(e, line, keyCol)));
 
   // A document file's documents depend on nothing stored: their builds start now, before the transaction, and run
-  // ahead of the store inside it. Supplements need their parent document, read inside the transaction.
-  const ahead = ctx.builder ? BUILD_AHEAD : 0;
+  // ahead of the store inside it. Supplements need their parent document, read inside the transaction. A file
+  // imported before (the transaction decides: 200 or 409) starts nothing ahead.
+  const listId = listIdOf(fileName);
+  const ahead = ctx.builder && !(await ctx.store.read('List', listId)) ? BUILD_AHEAD : 0;
   const built = lookahead(layout.kind === 'document' ? plans.length : 0, ahead, async (i) => {
     const p = plans[i] as Extract<Plan, { kind: 'document' }>;
     return build(p.def, p.payload, p.line);
@@ -287,7 +289,6 @@ export async function importCareplanFile(
     superseded: [],
     deleted: [],
   };
-  const listId = listIdOf(fileName);
   const created: string[] = [];
   const status = await ctx.store.transaction(async (tx) => {
     const existing = await tx.read('List', listId);
