@@ -115,8 +115,15 @@ interface VariantResult {
 /** DocumentReferences in a store (every form, every author): the size of a reused one. */
 async function documentCount(store: SqliteStore): Promise<number> {
   const authors = anyOf(allOf(eq('author', `${party.kind}:${party.code}`)));
-  const q = { resourceType: 'DocumentReference', clauses: [], count: 0, offset: 0, sort: 'lastUpdated' as const };
-  return (await store.search(q, authors)).total;
+  const q = {
+    resourceType: 'DocumentReference',
+    clauses: [],
+    count: 0,
+    offset: 0,
+    sort: 'lastUpdated' as const,
+    total: 'accurate' as const,
+  };
+  return (await store.search(q, authors)).total ?? 0;
 }
 
 /** CPU time of the main thread so far, ms (Linux: /proc; NaN elsewhere). */
