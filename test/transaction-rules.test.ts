@@ -218,6 +218,17 @@ describe('transaction and batch follow the R4 rules', function () {
       expect((await hospital.get('/fhir/DocumentReference?_count=1')).body.total).to.equal(documentsBefore);
     });
 
+    it('two entries of one batch on the same condition make one resource (the entries run side by side)', async () => {
+      const entry = {
+        resource: { resourceType: 'Organization', name: 'w', identifier: [{ system: MARK, value: 'batch-twice' }] },
+        request: { method: 'POST', url: 'Organization', ifNoneExist: `identifier=${MARK}|batch-twice` },
+      };
+      const r = await hospital.post('/fhir', { resourceType: 'Bundle', type: 'batch', entry: [entry, entry, entry] });
+      expect(r.body.entry.map((e: any) => e.response.status).sort()).to.deep.equal(['200 OK', '200 OK', '201 Created']);
+      expect(new Set(r.body.entry.map((e: any) => idOf(e.response.location))).size).to.equal(1);
+      expect(await total('Organization', 'batch-twice')).to.equal(1);
+    });
+
     it('an entry referencing another batch entry is refused alone (R4: non-conformant); the others are stored', async () => {
       const r = await hospital.post('/fhir', {
         resourceType: 'Bundle',
