@@ -239,18 +239,33 @@ for (const storeKind of ['sqlite', 'postgresql'] as const)
     });
 
     describe('FHIR create and transactions', () => {
-      it('accepts the JP Core Patient, Practitioner and Organization examples', async () => {
+      it('accepts the JP Core Patient, Practitioner and Organization examples (the Organization under its own code)', async () => {
         for (const f of [
           'Patient-jp-patient-example-1.json',
           'Practitioner-jp-practitioner-example-male-1.json',
           'Organization-jp-organization-example-hospital.json',
         ]) {
-          const res = jpCore(f);
+          // The example hospital's 医療機関コード is 1319876543; an organisation may only name itself by its own code,
+          // so the test hospital sends the example as itself (1311234567, 医療機関番号 1234567).
+          const res = JSON.parse(
+            JSON.stringify(jpCore(f))
+              .replace(/"1319876543"/g, '"1311234567"')
+              .replace(/"9876543"/g, '"1234567"'),
+          );
           const r = await hospital.post(`/fhir/${res.resourceType}`, res);
           expect(r.status, `${f}: ${r.text}`).to.equal(201);
           expect(r.headers.location).to.match(new RegExp(`/fhir/${res.resourceType}/[0-9a-f-]+/_history/1$`));
           expect(r.body.name ?? r.body.id).to.not.equal(undefined);
         }
+      });
+
+      it('refuses the JP Core Organization example as it is: it names another hospital (403)', async () => {
+        const r = await hospital.post(
+          '/fhir/Organization',
+          jpCore('Organization-jp-organization-example-hospital.json'),
+        );
+        expect(r.status).to.equal(403);
+        expect(r.body.issue[0].expression).to.deep.equal(['Organization.identifier[0]']);
       });
 
       it('conditional create on the business identifier never duplicates', async () => {

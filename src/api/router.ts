@@ -15,9 +15,11 @@ import { postResource } from './endpoints/fhir-create.js';
 import { getMetadata } from './endpoints/fhir-metadata.js';
 import { readResource } from './endpoints/fhir-read.js';
 import { searchFormParams, searchResources } from './endpoints/fhir-search.js';
-import { processBundle } from './endpoints/fhir-transaction.js';
+import { checkBundleSize, processBundle } from './endpoints/fhir-transaction.js';
 import { getForm, postForm } from './endpoints/forms.js';
 import type { GatewayRequest, GatewayResponse } from './request.js';
+import { DEFAULT_LIMITS, type RequestLimits } from './limits.js';
+import type { BodySpec } from './request-body.js';
 
 type Handler = (ctx: GatewayContext, req: GatewayRequest, party: Party, params: string[]) => Promise<GatewayResponse>;
 
@@ -27,6 +29,12 @@ interface Route {
   /** the route as written in openapi.yaml, for logs and metrics (never the concrete path: it may hold ids) */
   name: string;
   handler: Handler;
+  /** the body this route takes (media type and size class); a route without one reads no body */
+  body?: BodySpec;
+  /** the name at the root of a path into a FHIR body: `Bundle`, or the type in the URL */
+  bodyRoot?: (params: string[]) => string;
+  /** checks on the parsed body that bound the work (Bundle entries), before the OpenAPI check */
+  precheck?: (body: unknown, limits: RequestLimits) => void;
 }
 
 const TYPE = '([A-Z][A-Za-z]+)';
@@ -41,7 +49,10 @@ export const ROUTES: Route[] = [
     method: 'POST',
     pattern: /^\/fhir\/?$/,
     name: '/fhir',
-    handler: (ctx, req, party) => processBundle(ctx, party, req.body),
+    handler: (ctx, req, party) => processBundle(ctx, party, req.body, req.limits ?? DEFAULT_LIMITS, req.fhirBase),
+    body: { kind: 'fhir-json', size: 'bundle' },
+    bodyRoot: () => 'Bundle',
+    precheck: checkBundleSize,
   },
   {
     method: 'GET',
@@ -54,12 +65,15 @@ export const ROUTES: Route[] = [
     pattern: new RegExp(`^/fhir/${TYPE}/_search$`),
     name: '/fhir/{type}/_search',
     handler: (ctx, req, party, [type]) => searchResources(ctx, party, type!, searchFormParams(req), req.fhirBase),
+    body: { kind: 'form-urlencoded', size: 'search' },
   },
   {
     method: 'POST',
     pattern: new RegExp(`^/fhir/${TYPE}$`),
     name: '/fhir/{type}',
     handler: (ctx, req, party, [type]) => postResource(ctx, party, type!, req),
+    body: { kind: 'fhir-json', size: 'resource' },
+    bodyRoot: ([type]) => type!,
   },
   {
     method: 'GET',
@@ -72,6 +86,7 @@ export const ROUTES: Route[] = [
     pattern: new RegExp(`^/forms/${FORM}$`),
     name: '/forms/{form}',
     handler: (ctx, req, party, [form]) => postForm(ctx, party, form!, req.body),
+    body: { kind: 'payload-json', size: 'form' },
   },
   {
     method: 'GET',
@@ -84,6 +99,7 @@ export const ROUTES: Route[] = [
     pattern: new RegExp(`^/careplan-csv/${CSV_FILE}$`),
     name: '/careplan-csv/{file}',
     handler: (ctx, req, party, [file]) => putCareplanFile(ctx, party, file!, req.body),
+    body: { kind: 'sjis-csv', size: 'csv' },
   },
   {
     method: 'GET',
@@ -107,9 +123,24 @@ export function matchRoute(
   return allowed.length ? { allowed } : undefined;
 }
 
+/** The body a request to `method path` may carry, and the root name of paths into it; undefined: read none. */
+export function bodySpecFor(method: string, path: string): { spec: BodySpec; root: string } | undefined {
+  const m = matchRoute(method, path);
+  if (!m || !('route' in m) || !m.route.body) return undefined;
+  return { spec: m.route.body, root: m.route.bodyRoot?.(m.params) ?? '' };
+}
+
+/** The route template a request is counted and logged under ('unmatched' when none). */
+export function routeNameFor(method: string, path: string): string {
+  const m = matchRoute(method, path);
+  return m && 'route' in m ? m.route.name : 'unmatched';
+}
+
 export interface HandleOptions {
   /** Checks the request against openapi.yaml before any handler runs; returns problems (empty = fine). */
   checkRequest?: (req: GatewayRequest) => Issue[];
+  /** defaults to DEFAULT_LIMITS */
+  limits?: RequestLimits;
 }
 
 /** Route one request. Never throws: every error becomes an OperationOutcome response. */
@@ -119,6 +150,7 @@ export async function handle(
   opts: HandleOptions = {},
 ): Promise<GatewayResponse & { route: string }> {
   let routeName = 'unmatched';
+  const limits = opts.limits ?? req.limits ?? DEFAULT_LIMITS;
   try {
     const match = matchRoute(req.method, req.path);
     if (!match) throw notFound(`no endpoint ${req.method} ${req.path}`);
@@ -129,11 +161,18 @@ export async function handle(
       throw unauthorized(
         'the client certificate names no party (subjectAltName urn:kaigo-gateway:party:<kind>:<code>)',
       );
+    if (req.body !== undefined) match.route.precheck?.(req.body, limits);
     const problems = opts.checkRequest?.(req) ?? [];
-    if (problems.length) return { status: 400, body: toOperationOutcome(problems), route: routeName };
-    return { ...(await match.route.handler(ctx, req, req.party, match.params)), route: routeName };
+    if (problems.length) return { status: 400, body: toOperationOutcome(problems, limits.outcome), route: routeName };
+    const out = await match.route.handler(ctx, { ...req, limits }, req.party, match.params);
+    return { ...out, route: routeName };
   } catch (err) {
     const e = normalizeError(err);
-    return { status: e.status, body: e.outcome, route: routeName, ...(e.status >= 500 ? { error: err } : {}) };
+    return {
+      status: e.status,
+      body: e.outcomeWithin(limits.outcome),
+      route: routeName,
+      ...(e.status >= 500 ? { error: err } : {}),
+    };
   }
 }

@@ -2,7 +2,9 @@
 // plus what a regex cannot say ("Dates SHALL be valid dates": no 2023-02-29), the looser format of a date search
 // value (search page), and the implicit range of time a value of some precision stands for, which is what a date
 // search compares. One grammar for every place that reads a date: the payload schemas, the mapping engine, the
-// QuestionnaireResponse validator and search parsing. Pure: no I/O, no project imports, the local zone passed in.
+// QuestionnaireResponse validator and search parsing. Pure: no I/O, the local zone passed in (systemOffsetAt, the
+// gateway's configured offset from clock.ts, is the only thing it takes from the rest of the project).
+import { timeOffsetMinutes } from './clock.js';
 
 export type FhirTemporalType = 'date' | 'dateTime' | 'instant' | 'time';
 
@@ -216,8 +218,11 @@ function localToInstant(wall: number, offsetAt: OffsetAt): number {
   return wall - offsetAt(guess) * MS.minute;
 }
 
-/** The offset of the zone this process runs in (TZ), e.g. +540 in Asia/Tokyo. */
-export const systemOffsetAt: OffsetAt = (instantMs) => -new Date(instantMs).getTimezoneOffset();
+/**
+ * The gateway's own offset (KAIGO_TIME_OFFSET, +540 by default), the one it writes instants in (clock.ts): never the
+ * machine's TZ, so what is written and how a search reads a value without an offset always agree.
+ */
+export const systemOffsetAt: OffsetAt = () => timeOffsetMinutes();
 
 /** A zone with one offset all year (Japan has had no daylight saving time since 1951). */
 export const fixedOffset =

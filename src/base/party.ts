@@ -30,3 +30,53 @@ export function parsePartyUri(uri: string): Pick<Party, 'kind' | 'code'> | undef
 }
 
 export const partyKey = (p: Pick<Party, 'kind' | 'code'>): string => `${p.kind}:${p.code}`;
+
+/**
+ * Identifier systems whose values are a party's own code, or a part of one. An Organization carrying one of these
+ * identifiers claims to be that party, so only the party itself may create it (see engine/access/policy.ts).
+ * `of` gives, from a party's code, the value it carries in that system.
+ */
+export interface PartyCodeSystem {
+  system: string;
+  kinds: readonly PartyKind[];
+  label: string;
+  of(code: string): string;
+}
+
+const whole = (code: string): string => code;
+// A 医療機関コード is 都道府県 (2) + 点数表 (1) + 医療機関番号 (7); MedicalOrganizationID is the last seven digits.
+const institutionNumber = (code: string): string => code.slice(3);
+
+export const PARTY_CODE_SYSTEMS: readonly PartyCodeSystem[] = [
+  {
+    system: 'http://jpfhir.jp/fhir/core/IdSystem/insurance-medical-institution-no',
+    kinds: ['medical-institution'],
+    label: '医療機関コード',
+    of: whole,
+  },
+  {
+    system: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/MedicalOrganizationID',
+    kinds: ['medical-institution'],
+    label: '医療機関番号',
+    of: institutionNumber,
+  },
+  {
+    system: 'urn:oid:1.2.392.100495.20.3.23',
+    kinds: ['medical-institution'],
+    label: '医療機関番号',
+    of: institutionNumber,
+  },
+  {
+    system: 'http://jpfhir.jp/fhir/core/mhlw/IdSystem/InsurerNumber',
+    kinds: ['municipality'],
+    label: '保険者番号',
+    of: whole,
+  },
+  { system: 'urn:oid:1.2.392.100495.20.3.61', kinds: ['municipality'], label: '保険者番号', of: whole },
+  {
+    system: 'http://kaigo-gateway.jp/fhir/IdSystem/ltci-provider-number',
+    kinds: ['care-provider', 'care-manager-office'],
+    label: '介護事業所番号',
+    of: whole,
+  },
+];

@@ -10,6 +10,7 @@ import { configFromEnv } from '../../src/adapters/config.js';
 import { startGateway, type RunningGateway } from '../../src/adapters/http/server.js';
 import { createLogger } from '../../src/adapters/ops/logger.js';
 import { issueClientCertificate } from '../../src/engine/pki/dev-pki.js';
+import type { Store } from '../../src/engine/storage/store.js';
 
 export interface Reply {
   status: number;
@@ -71,8 +72,13 @@ export function clientFor(url: string, pkiDir: string, name: string): Client {
   };
 }
 
-/** root: a folder with its own mappings/, profiles/ and openapi.yaml to serve instead of the project's. */
-export async function startTestGateway(opts: { databaseUrl?: string; root?: string } = {}): Promise<TestGateway> {
+/**
+ * root: a folder with its own mappings/, profiles/ and openapi.yaml to serve instead of the project's;
+ * config: settings as the CLI flags would give them (limits, timeouts, connection caps, public URL).
+ */
+export async function startTestGateway(
+  opts: { databaseUrl?: string; root?: string; config?: Parameters<typeof configFromEnv>[1]; store?: Store } = {},
+): Promise<TestGateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'kaigo-gw-test-'));
   const logLines: string[] = [];
   const sink = new Writable({
@@ -92,11 +98,13 @@ export async function startTestGateway(opts: { databaseUrl?: string; root?: stri
           host: '127.0.0.1',
           shutdownGraceMs: 5000,
           ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+          ...opts.config,
         },
       ),
       {
         logger: createLogger({ level: 'info', destination: sink }),
         ...(opts.root ? { root: opts.root } : {}),
+        ...(opts.store ? { store: opts.store } : {}),
       },
     );
   } catch (e) {
@@ -128,3 +136,50 @@ export async function addParty(gw: { pkiDir: string }, fileBase: string, party: 
 
 export const sample = (name: string): any =>
   JSON.parse(readFileSync(new URL(`../samples/shujii-ikensho/${name}.json`, import.meta.url), 'utf8'));
+
+/**
+ * Bytes written as they are on a mutual-TLS connection (as `name`, or without a client certificate), and everything
+ * the gateway answers until it closes the connection (or `timeoutMs` passes). For what an HTTP client would not
+ * send: a Host header of its choosing, headers that never finish, a body that trickles.
+ */
+export async function rawExchange(
+  gw: { url: string; pkiDir: string },
+  name: string | undefined,
+  chunks: Array<string | Buffer | { waitMs: number }>,
+  timeoutMs = 10_000,
+): Promise<{ text: string; closedAfterMs: number }> {
+  const { connect } = await import('node:tls');
+  const u = new URL(gw.url);
+  const started = performance.now();
+  const socket = connect({
+    host: u.hostname,
+    port: Number(u.port),
+    servername: 'localhost',
+    ca: readFileSync(join(gw.pkiDir, 'ca.crt')),
+    ...(name
+      ? { cert: readFileSync(join(gw.pkiDir, `${name}.crt`)), key: readFileSync(join(gw.pkiDir, `${name}.key`)) }
+      : {}),
+  });
+  const received: Buffer[] = [];
+  let closedAt: number | undefined;
+  const closed = new Promise<void>((resolve) => {
+    const done = (): void => {
+      closedAt ??= performance.now();
+      resolve();
+    };
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+  const timer = setTimeout(() => socket.destroy(), timeoutMs);
+  await Promise.race([new Promise((resolve) => socket.once('secureConnect', resolve)), closed]);
+  for (const c of chunks) {
+    if (closedAt !== undefined) break;
+    if (typeof c === 'object' && !Buffer.isBuffer(c))
+      await Promise.race([new Promise((r) => setTimeout(r, c.waitMs)), closed]);
+    else socket.write(c);
+  }
+  await closed;
+  clearTimeout(timer);
+  return { text: Buffer.concat(received).toString('utf8'), closedAfterMs: (closedAt ?? performance.now()) - started };
+}

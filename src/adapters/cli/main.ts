@@ -10,6 +10,7 @@ import { backupSqlite, restoreSqlite } from '../../engine/storage/sqlite-backup.
 import { SqliteStore } from '../../engine/storage/sqlite-store.js';
 import type { Store } from '../../engine/storage/store.js';
 import { PROJECT_ROOT, VERSION } from '../../base/project.js';
+import { setTimeOffset } from '../../base/clock.js';
 import { readJsonFile, translateToFhir, translateToForm, validateInput } from './translate.js';
 import { expandInputs, summary, terminalProgress, translateFiles } from './translate-folder.js';
 
@@ -36,7 +37,9 @@ const program = new Command();
 program
   .name('kaigo-gateway')
   .description('介護情報基盤 interoperability gateway: care forms ⇄ FHIR R4 over mutual TLS')
-  .version(VERSION);
+  .version(VERSION)
+  // Every command that writes (serve, careplan-csv import, translate) writes instants in KAIGO_TIME_OFFSET.
+  .hook('preAction', () => setTimeOffset(configFromEnv(process.env).timeOffset));
 
 program
   .command('serve')

@@ -1,17 +1,20 @@
-// The thin express adapter: parse JSON, name the caller from its certificate, hand a GatewayRequest to the
-// router, write the GatewayResponse back. Health, readiness and metrics live here because they are about the
-// process, not about FHIR.
-import { randomUUID } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+// The thin express adapter: read the body a route takes (its media type first, then its bytes within the route's
+// limit), hand a GatewayRequest to the router, write the GatewayResponse back. Health, readiness and metrics live
+// here because they are about the process, not about FHIR. Every request is logged and counted once
+// (request-log.ts), refusals before the router included.
+import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { badRequest, issue, normalizeError, OperationOutcomeError } from '../../base/outcome.js';
+import { normalizeError, OperationOutcomeError } from '../../base/outcome.js';
 import type { GatewayRequest } from '../../api/request.js';
+import type { RequestLimits } from '../../api/limits.js';
+import { checkMediaType, decodeBody, formValue } from '../../api/request-body.js';
 import type { QueryParams } from '../../engine/search/search-query.js';
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
-import { partyFromPeerCertificate } from '../../engine/pki/party-from-cert.js';
-import { handle, type HandleOptions } from '../../api/router.js';
+import { bodySpecFor, handle, type HandleOptions } from '../../api/router.js';
+import { ClientGone, hasBody, readBody } from './body-reader.js';
+import { locals, requestLog } from './request-log.js';
 
 export interface AppDeps {
   ctx: GatewayContext;
@@ -21,32 +24,39 @@ export interface AppDeps {
   /** counts requests being handled, for graceful shutdown */
   inFlight: { count: number };
   isShuttingDown: () => boolean;
+  /** the gateway's public base URL (KAIGO_PUBLIC_URL), e.g. https://kaigo-gw.example.jp: Location and links */
+  publicUrl: () => string;
+  limits: RequestLimits;
+  /** how long a request body may take to arrive once its headers are in */
+  bodyTimeoutMs: number;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
+/** Reads and decodes the body the route takes; undefined when the route takes none or none was sent. */
+async function requestBody(req: IncomingMessage & { path: string }, deps: AppDeps): Promise<unknown> {
+  const route = bodySpecFor(req.method ?? '', req.path);
+  if (!route || !hasBody(req)) return undefined;
+  checkMediaType(route.spec, req.headers['content-type'], req.headers['content-encoding']);
+  const bytes = await readBody(req, deps.limits.bodyBytes[route.spec.size], deps.bodyTimeoutMs);
+  return decodeBody(route.spec, bytes, deps.limits, route.root);
+}
+
 export function createExpressApp(deps: AppDeps): express.Express {
-  const { ctx, logger, metrics } = deps;
+  const { ctx, metrics } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.set('query parser', 'simple');
+  // The query is decoded by formValue below (refusing bad percent-encoding), not by express.
+  app.set('query parser', () => ({}));
 
+  app.use(requestLog(deps.logger, metrics));
   app.use((_req: Request, res: Response, next: NextFunction) => {
     deps.inFlight.count++;
     res.once('close', () => deps.inFlight.count--);
     if (deps.isShuttingDown()) res.setHeader('Connection', 'close');
     next();
   });
-  app.use(
-    express.json({
-      type: ['application/json', 'application/fhir+json', 'application/*+json'],
-      limit: '10mb',
-      strict: false,
-    }),
-  );
-  app.use(express.urlencoded({ extended: false, limit: '1mb' })); // POST /fhir/{type}/_search
-  app.use(express.raw({ type: ['text/csv'], limit: '50mb' })); // PUT /careplan-csv/{file}: Shift-JIS bytes, decoded by the handler
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
@@ -63,40 +73,29 @@ export function createExpressApp(deps: AppDeps): express.Express {
   });
 
   app.use(async (req: Request, res: Response) => {
-    const started = process.hrtime.bigint();
-    const requestId =
-      typeof req.headers['x-request-id'] === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(req.headers['x-request-id'])
-        ? req.headers['x-request-id']
-        : randomUUID();
-    const party = partyFromPeerCertificate((req.socket as TLSSocket).getPeerCertificate?.());
+    const { party } = locals(res);
+    const q = req.originalUrl.indexOf('?');
+    const query = q < 0 ? {} : formValue(req.originalUrl.slice(q + 1), deps.limits, 'query');
+    // Without a party the router answers 401 whatever the body holds: it is not read.
+    const body = party ? await requestBody(req, deps) : undefined;
     const greq: GatewayRequest = {
       method: req.method,
       path: req.path,
-      query: req.query as QueryParams,
+      query: query as QueryParams,
       headers: Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]),
       ),
-      body: req.body,
+      body,
       ...(party ? { party } : {}),
-      fhirBase: `https://${req.headers.host ?? 'localhost'}/fhir`,
+      fhirBase: `${deps.publicUrl()}/fhir`,
+      limits: deps.limits,
     };
-    const out = await handle(ctx, greq, deps.handleOptions);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    metrics.requests.inc({ method: req.method, route: out.route, status: String(out.status) });
-    metrics.duration.observe({ method: req.method, route: out.route }, seconds);
-    const log = {
-      requestId,
-      method: req.method,
-      route: out.route,
-      status: out.status,
-      ms: Math.round(seconds * 1000),
-      party: party ? `${party.kind}:${party.code}` : undefined,
-    };
-    if (out.status >= 500) logger.error({ ...log, err: (out as { error?: unknown }).error }, 'request failed');
-    else logger.info(log, 'request');
+    const out = await handle(ctx, greq, { ...deps.handleOptions, limits: deps.limits });
+    const error = (out as { error?: unknown }).error;
+    if (error !== undefined) locals(res).error = error;
     res.status(out.status);
-    res.setHeader('X-Request-Id', requestId);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
+    if (!req.complete) res.setHeader('Connection', 'close'); // a body nobody read is not drained
     if (out.body === undefined) return void res.end();
     if (Buffer.isBuffer(out.body)) return void res.send(out.body); // e.g. a care-plan CSV file; its Content-Type is in out.headers
     const isFhir =
@@ -105,18 +104,17 @@ export function createExpressApp(deps: AppDeps): express.Express {
     res.send(JSON.stringify(out.body));
   });
 
-  // Body-parser failures (malformed JSON, too large, wrong charset) arrive here: answer with an OperationOutcome.
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const status = (err as { status?: number }).status;
-    const message = `request body: ${(err as Error).message}`;
-    const e =
-      status === 413
-        ? new OperationOutcomeError(413, [issue('too-costly', message)])
-        : status && status >= 400 && status < 500
-          ? badRequest(message)
-          : normalizeError(err);
-    if (e.status >= 500) logger.error({ err }, 'unhandled error');
-    res.status(e.status).setHeader('Content-Type', FHIR_JSON).send(JSON.stringify(e.outcome));
+  // Refusals before the router (media type, size, timeout, undecodable body) and anything unexpected arrive here.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof ClientGone || res.headersSent) return void res.destroy();
+    const e = err instanceof OperationOutcomeError ? err : normalizeError(err);
+    if (e.status >= 500) locals(res).error = err;
+    // The rest of a refused body is not drained: the connection closes after the answer.
+    if (!req.complete) res.setHeader('Connection', 'close');
+    res
+      .status(e.status)
+      .setHeader('Content-Type', FHIR_JSON)
+      .send(JSON.stringify(e.outcomeWithin(deps.limits.outcome)));
   });
   return app;
 }

@@ -4,7 +4,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/
 import type { GatewayContext } from '../../engine/gateway-context.js';
 import { VERSION } from '../../base/project.js';
 import type { GatewayResponse } from '../request.js';
-import { SUPPORTING_TYPES } from './fhir-create.js';
+import { CREATABLE_TYPES, SUPPORTING_TYPES } from './fhir-create.js';
 
 const READ_ONLY = ['DocumentReference', 'Bundle'];
 
@@ -17,7 +17,8 @@ export function capabilityStatement(ctx: GatewayContext, version: string, now: s
     interaction: [
       { code: 'read' as const },
       { code: 'search-type' as const },
-      ...(READ_ONLY.includes(type) ? [] : [{ code: 'create' as const }]),
+      // create only where POST /fhir/{type} takes it; any other type's create is 404
+      ...(CREATABLE_TYPES.has(type) ? [{ code: 'create' as const }] : []),
     ],
     ...(SUPPORTING_TYPES.has(type) ? { conditionalCreate: true } : {}),
     searchParam: [

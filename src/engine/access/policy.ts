@@ -5,7 +5,7 @@
 // The consent rules (◎, shared only with the user's consent) and relationships slot in as new alternatives of
 // `scope`, built from new row-filter atoms (see storage/row-filter.ts).
 import { forbidden } from '../../base/outcome.js';
-import { partyKey, type Party } from '../../base/party.js';
+import { PARTY_CODE_SYSTEMS, partyKey, type Party } from '../../base/party.js';
 import { allOf, anyOf, eq, matchesRow, type RowFilter } from '../storage/row-filter.js';
 import type { FormDefinition } from '../forms/form-definition.js';
 import type { AccessTag, ReadScope } from '../storage/store.js';
@@ -17,14 +17,22 @@ export type AccessRequest =
    * issuerCode key, or a care-plan file name's 送信元事業所番号); `issuerNamedBy` says where, for the message.
    */
   | { action: 'submit'; form: string; issuerCode?: string | undefined; issuerNamedBy?: string }
-  /** Create a resource outside any form (Patient, Practitioner, Organization). */
-  | { action: 'create-supporting'; resourceType: string }
+  /**
+   * Create a resource outside any form (Patient, Practitioner, Organization). `names` are the identifiers the
+   * resource names itself by (an Organization's own identifiers), with where each is: one in a party-code system
+   * (医療機関コード, 保険者番号, 介護事業所番号) must be the caller's own.
+   */
+  | {
+      action: 'create-supporting';
+      resourceType: string;
+      names?: ReadonlyArray<{ system: string; value: string; where: string }>;
+    }
   /** See one stored record; `label` (e.g. "DocumentReference/123") names it in the refusal. */
   | { action: 'read'; tag: AccessTag; label?: string }
   /** Search at all (what the search returns is `scope`). */
   | { action: 'search' };
 
-export type Decision = { allowed: true } | { allowed: false; reason: string };
+export type Decision = { allowed: true } | { allowed: false; reason: string; expression?: string };
 
 export interface AccessPolicy {
   decide(party: Party, request: AccessRequest): Decision;
@@ -35,7 +43,27 @@ export interface AccessPolicy {
 }
 
 const ALLOW: Decision = { allowed: true };
-const deny = (reason: string): Decision => ({ allowed: false, reason });
+const deny = (reason: string, expression?: string): Decision =>
+  expression === undefined ? { allowed: false, reason } : { allowed: false, reason, expression };
+
+const CODE_SYSTEMS = new Map(PARTY_CODE_SYSTEMS.map((s) => [s.system, s]));
+
+/** The first identifier naming a party other than the caller, as a refusal; undefined when every one is its own. */
+function foreignName(
+  party: Party,
+  names: ReadonlyArray<{ system: string; value: string; where: string }>,
+): Decision | undefined {
+  for (const n of names) {
+    const cs = CODE_SYSTEMS.get(n.system);
+    if (!cs) continue;
+    if (cs.kinds.includes(party.kind) && cs.of(party.code) === n.value) continue;
+    return deny(
+      `${n.where} names ${cs.label} ${n.value}, but the client certificate is ${party.kind} ${party.code}: an organisation may only name itself by its own code`,
+      n.where,
+    );
+  }
+  return undefined;
+}
 
 export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): AccessPolicy {
   const rules = compileSharingRules(forms);
@@ -64,9 +92,9 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
         return ALLOW;
       }
       case 'create-supporting':
-        return rules.authorKinds.has(party.kind)
-          ? ALLOW
-          : deny(`a ${party.kind} may not create ${request.resourceType} resources`);
+        if (!rules.authorKinds.has(party.kind))
+          return deny(`a ${party.kind} may not create ${request.resourceType} resources`);
+        return foreignName(party, request.names ?? []) ?? ALLOW;
       case 'read':
         return matchesRow(scope(party), request.tag)
           ? ALLOW
@@ -83,7 +111,7 @@ export function createAccessPolicy(forms: ReadonlyMap<string, FormDefinition>): 
     decide,
     enforce(party, request) {
       const d = decide(party, request);
-      if (!d.allowed) throw forbidden(d.reason);
+      if (!d.allowed) throw forbidden(d.reason, d.expression);
     },
     scope,
   };

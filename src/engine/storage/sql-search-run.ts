@@ -143,10 +143,14 @@ async function allKeys(db: SearchSql, q: SearchQuery, branches: Array<(push: Pus
     (b) => `SELECT r.updated_ms AS u, r.id AS id, ${positionSql(q, order, st.push)} AS pos FROM ${b(st.push)}`,
   );
   // The keys are few: sorting them beats walking a whole index in order (which the planner would otherwise pick).
-  return db.all<Key>(
+  const keys = await db.all<Key>(
     `SELECT u, id, pos FROM (${parts.join(' UNION ')}) k ORDER BY ${unindexed(db.dialect, 'u')} ${order}, id ${order}`,
     st.params,
   );
+  // A driving stream of search rows names a resource once per matching row (a resource may carry two equal rows,
+  // and UNION does not dedupe a single branch): each resource counts once.
+  const seen = new Set<string>();
+  return keys.filter((k) => !seen.has(k.id) && Boolean(seen.add(k.id)));
 }
 
 /** Cuts one page out of every match (in order), by cursor or offset. */
