@@ -2,6 +2,7 @@
 // it: `startGatewayChild(config)` forks this file, which starts startTestGateway(config) (temporary data directory,
 // development PKI, removed when it stops) and reports its URL and PKI directory.
 import { fork } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { isMain } from './lib.js';
 
@@ -10,10 +11,18 @@ export interface GatewayChild {
   pkiDir: string;
   dataDir: string;
   pid: number;
+  /** the gateway's own event-loop delay (ms) since the previous call: what every request waited at worst */
+  eventLoopDelay(): Promise<LoopDelay>;
   stop(): Promise<void>;
 }
 
-type FromChild = { ready: true; url: string; pkiDir: string; dataDir: string } | { stopped: true };
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+type FromChild = { ready: true; url: string; pkiDir: string; dataDir: string } | { delay: LoopDelay };
 
 export function startGatewayChild(config: Record<string, unknown> = {}): Promise<GatewayChild> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', JSON.stringify(config)], {
@@ -32,6 +41,16 @@ export function startGatewayChild(config: Record<string, unknown> = {}): Promise
         pkiDir: m.pkiDir,
         dataDir: m.dataDir,
         pid: child.pid!,
+        eventLoopDelay: () =>
+          new Promise<LoopDelay>((done) => {
+            const on = (msg: FromChild): void => {
+              if (!('delay' in msg)) return;
+              child.off('message', on);
+              done(msg.delay);
+            };
+            child.on('message', on);
+            child.send('delay');
+          }),
         stop: () =>
           new Promise<void>((done) => {
             child.once('exit', () => done());
@@ -50,7 +69,14 @@ async function serve(config: Record<string, unknown>): Promise<void> {
     void gw.stop().finally(() => (clearTimeout(exit), process.exit(0)));
   };
   process.once('disconnect', stop); // the bench went away: do not linger
-  process.once('message', stop);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  process.on('message', (m) => {
+    if (m !== 'delay') return stop();
+    const ms = (ns: number): number => Math.round(ns / 1e4) / 100;
+    process.send!({ delay: { p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max) } });
+    delay.reset();
+  });
   process.send!({ ready: true, url: gw.url, pkiDir: gw.pkiDir, dataDir: gw.dataDir } satisfies FromChild);
 }
 

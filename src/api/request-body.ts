@@ -1,6 +1,6 @@
 // What each route accepts as a body, and turning accepted bytes into the value a handler gets. The adapter reads the
 // bytes (it knows the socket); everything about what they may be is decided here, before any of them is interpreted:
-// a media type the route does not take is 415, without reading the body, so a megabyte of CSV sent to a JSON
+// a media type the route does not take is 415 before the body is interpreted, so a megabyte of CSV sent to a JSON
 // endpoint is never checked as if it were fields. JSON is refused before JSON.parse when it nests too deep or names a
 // member __proto__, constructor or prototype (base/json-scan.ts).
 import { badRequest, tooCostly, unsupportedMediaType, OperationOutcomeError, issue } from '../base/outcome.js';

@@ -58,3 +58,39 @@ export function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: numb
     req.once('close', onClose);
   });
 }
+
+/**
+ * What the rest of a refused body may cost before the connection is simply closed. A client that is still sending
+ * when the connection closes under it sees a reset (EPIPE) instead of the answer, so a refused body is read to its
+ * end and thrown away first, as long as it stays within this much.
+ */
+export const DRAIN_LIMIT = { bytes: 16 * 1024 * 1024, ms: 5_000 };
+
+/** Reads the rest of the body and discards it; false when it is more than `DRAIN_LIMIT` allows (then close). */
+export function drainBody(req: IncomingMessage): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > DRAIN_LIMIT.bytes) return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    let size = 0;
+    const done = (ok: boolean): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (!ok) req.pause();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), DRAIN_LIMIT.ms);
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT.bytes) done(false);
+    };
+    const onEnd = (): void => done(true);
+    const onClose = (): void => done(req.complete);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.resume();
+  });
+}

@@ -13,7 +13,7 @@ import type { GatewayContext } from '../../engine/gateway-context.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import { bodySpecFor, handle, type HandleOptions } from '../../api/router.js';
-import { ClientGone, hasBody, readBody } from './body-reader.js';
+import { ClientGone, drainBody, hasBody, readBody } from './body-reader.js';
 import { locals, requestLog } from './request-log.js';
 
 export interface AppDeps {
@@ -93,9 +93,10 @@ export function createExpressApp(deps: AppDeps): express.Express {
     const out = await handle(ctx, greq, { ...deps.handleOptions, limits: deps.limits });
     const error = (out as { error?: unknown }).error;
     if (error !== undefined) locals(res).error = error;
+    // A body the route did not read (401, 404, 405…) is drained first, or the connection closed after the answer.
+    if (!req.complete && !(await drainBody(req))) res.setHeader('Connection', 'close');
     res.status(out.status);
     for (const [k, v] of Object.entries(out.headers ?? {})) res.setHeader(k, v);
-    if (!req.complete) res.setHeader('Connection', 'close'); // a body nobody read is not drained
     if (out.body === undefined) return void res.end();
     if (Buffer.isBuffer(out.body)) return void res.send(out.body); // e.g. a care-plan CSV file; its Content-Type is in out.headers
     const isFhir =
@@ -105,12 +106,13 @@ export function createExpressApp(deps: AppDeps): express.Express {
   });
 
   // Refusals before the router (media type, size, timeout, undecodable body) and anything unexpected arrive here.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+  app.use(async (err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (err instanceof ClientGone || res.headersSent) return void res.destroy();
     const e = err instanceof OperationOutcomeError ? err : normalizeError(err);
     if (e.status >= 500) locals(res).error = err;
-    // The rest of a refused body is not drained: the connection closes after the answer.
-    if (!req.complete) res.setHeader('Connection', 'close');
+    // The rest of a refused body is read and thrown away (within DRAIN_LIMIT) so the client hears the answer; a
+    // body that timed out, or is too much even for that, is not: the connection closes after the answer.
+    if (!req.complete && (e.status === 408 || !(await drainBody(req)))) res.setHeader('Connection', 'close');
     res
       .status(e.status)
       .setHeader('Content-Type', FHIR_JSON)

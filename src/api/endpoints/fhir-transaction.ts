@@ -249,7 +249,7 @@ function lowerCaseUrnKeys(map: ReadonlyMap<string, string>): ReadonlyMap<string,
  * the embedded store then commits them in one group (each in its own savepoint, one fsync) instead of one commit per
  * entry; the response keeps the entries' order.
  */
-const BATCH_IN_FLIGHT = 4;
+const BATCH_IN_FLIGHT = 8;
 
 async function processBatch(
   ctx: GatewayContext,
@@ -265,6 +265,7 @@ async function processBatch(
     try {
       const plan = await prepareEntry(ctx, party, entries[i]!, i, false);
       const result = await ctx.store.transaction(async (tx): Promise<CreateOutcome> => {
+        await step(); // the embedded store runs queued transactions back to back: a turn between entries
         if (plan.kind === 'document') return storeQuestionnaireResponse(ctx, tx, party, plan.d);
         const existing = await conditionalMatch(tx, party, plan.p);
         if (existing) return existingOutcome(existing);

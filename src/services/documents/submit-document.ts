@@ -96,7 +96,12 @@ export async function submitDocument(
   return storeDocument(ctx, tx, party, def, prepareDocument(ctx, party, def, payload));
 }
 
-/** Idempotency on the business identifier and one write of every resource, inside the caller's transaction. */
+/**
+ * Idempotency on the business identifier and one write of every resource, inside the caller's transaction. Indexing
+ * and writing a document is a few milliseconds of CPU, and the embedded store runs the transactions queued behind a
+ * commit one after another (group commit): the event loop gets a turn before each document, so a group of many
+ * never holds the thread for all of them at once.
+ */
 export async function storeDocument(
   ctx: GatewayContext,
   tx: StoreTx,
@@ -104,6 +109,7 @@ export async function storeDocument(
   def: FormDefinition,
   doc: FormDocument,
 ): Promise<SubmitResult> {
+  await yieldNow();
   const result = {
     documentReferenceId: doc.documentReference.id!,
     questionnaireResponseId: doc.questionnaireResponse.id!,
